@@ -1,0 +1,61 @@
+"""Alembic, driven from Python so ``hub db migrate`` and the tests need no alembic.ini."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from geoalchemy2 import alembic_helpers
+from sqlalchemy import Engine
+
+from hub.config import PROJECT_ROOT
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+#: Tables PostGIS owns, and indexes only the migrations know (expression indexes, which
+#: autogenerate cannot compare).
+_NOT_IN_MODELS = {("table", "spatial_ref_sys"), ("index", "ix_facility_names_trgm")}
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Which database objects autogenerate compares with the models."""
+    if (type_, name) in _NOT_IN_MODELS:
+        return False
+    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.set_main_option(
+            "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+        )
+    return cfg
+
+
+def _run(engine: Engine, action: str, revision: str) -> None:
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _run(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    _run(engine, "downgrade", revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
