@@ -20,11 +20,16 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 _NOT_IN_MODELS = {("table", "spatial_ref_sys"), ("index", "ix_facility_names_trgm")}
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Which database objects autogenerate compares with the models."""
     if (type_, name) in _NOT_IN_MODELS:
         return False
-    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
+    keep = alembic_helpers.include_object(  # type: ignore[no-untyped-call]
+        obj, name, type_, reflected, compare_to
+    )
+    return bool(keep)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -37,7 +37,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_audit_log_at', 'audit_log', ['at'], unique=False)
     op.create_index('ix_audit_log_row', 'audit_log', ['table_name', 'row_key'], unique=False)
-    op.create_geospatial_table('municipality',
+    op.create_table('municipality',
     sa.Column('code', sa.String(length=5), nullable=False),
     sa.Column('code6', sa.String(length=6), nullable=True),
     sa.Column('name_ja', sa.Text(), nullable=False),
@@ -68,9 +68,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('code', name=op.f('pk_municipality')),
     sa.UniqueConstraint('code6', name=op.f('uq_municipality_code6'))
     )
-    op.create_geospatial_index('ix_municipality_boundary', 'municipality', ['boundary'], unique=False, postgresql_using='gist', postgresql_ops={})
+    op.create_index('ix_municipality_boundary', 'municipality', ['boundary'], unique=False, postgresql_using='gist')
     op.create_index('ix_municipality_parent_code', 'municipality', ['parent_code'], unique=False)
-    op.create_geospatial_index('ix_municipality_representative_point', 'municipality', ['representative_point'], unique=False, postgresql_using='gist', postgresql_ops={})
+    op.create_index('ix_municipality_representative_point', 'municipality', ['representative_point'], unique=False, postgresql_using='gist')
     op.create_index('ix_municipality_subprefecture', 'municipality', ['subprefecture'], unique=False)
     op.create_table('partnership',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -150,7 +150,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('secret_hash', name=op.f('uq_api_token_secret_hash'))
     )
-    op.create_geospatial_table('facility',
+    op.create_table('facility',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('code', sa.Text(), nullable=False),
     sa.Column('name_ja', sa.Text(), nullable=False),
@@ -185,10 +185,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('code', name=op.f('uq_facility_code'))
     )
     op.create_index('ix_facility_category', 'facility', ['category'], unique=False)
-    op.create_geospatial_index('ix_facility_location', 'facility', ['location'], unique=False, postgresql_using='gist', postgresql_ops={})
+    op.create_index('ix_facility_location', 'facility', ['location'], unique=False, postgresql_using='gist')
     op.create_index('ix_facility_municipality_code', 'facility', ['municipality_code'], unique=False)
     op.create_index('ix_facility_operator_id', 'facility', ['operator_id'], unique=False)
-    op.create_geospatial_index('ix_facility_service_area', 'facility', ['service_area'], unique=False, postgresql_using='gist', postgresql_ops={})
+    op.create_index('ix_facility_service_area', 'facility', ['service_area'], unique=False, postgresql_using='gist')
     op.create_table('initiative_metric',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('initiative_id', sa.BigInteger(), nullable=False),
@@ -330,12 +330,12 @@ def downgrade() -> None:
     op.drop_table('alert')
     op.drop_index('ix_initiative_metric_initiative_id', table_name='initiative_metric')
     op.drop_table('initiative_metric')
-    op.drop_geospatial_index('ix_facility_service_area', table_name='facility', postgresql_using='gist', column_name='service_area')
+    op.drop_index('ix_facility_service_area', table_name='facility', postgresql_using='gist')
     op.drop_index('ix_facility_operator_id', table_name='facility')
     op.drop_index('ix_facility_municipality_code', table_name='facility')
-    op.drop_geospatial_index('ix_facility_location', table_name='facility', postgresql_using='gist', column_name='location')
+    op.drop_index('ix_facility_location', table_name='facility', postgresql_using='gist')
     op.drop_index('ix_facility_category', table_name='facility')
-    op.drop_geospatial_table('facility')
+    op.drop_table('facility')
     op.drop_table('api_token')
     op.drop_index('ix_role_division_partnership_id', table_name='role_division')
     op.drop_table('role_division')
@@ -345,10 +345,10 @@ def downgrade() -> None:
     op.drop_table('service')
     op.drop_table('partnership')
     op.drop_index('ix_municipality_subprefecture', table_name='municipality')
-    op.drop_geospatial_index('ix_municipality_representative_point', table_name='municipality', postgresql_using='gist', column_name='representative_point')
+    op.drop_index('ix_municipality_representative_point', table_name='municipality', postgresql_using='gist')
     op.drop_index('ix_municipality_parent_code', table_name='municipality')
-    op.drop_geospatial_index('ix_municipality_boundary', table_name='municipality', postgresql_using='gist', column_name='boundary')
-    op.drop_geospatial_table('municipality')
+    op.drop_index('ix_municipality_boundary', table_name='municipality', postgresql_using='gist')
+    op.drop_table('municipality')
     op.drop_index('ix_audit_log_row', table_name='audit_log')
     op.drop_index('ix_audit_log_at', table_name='audit_log')
     op.drop_table('audit_log')

@@ -1,0 +1,61 @@
+"""Shared fixtures: one throwaway PostGIS cluster for the whole session, started through the
+same ``hub.localdb`` code that ``hub db up`` uses, migrated to head; each test that touches
+the database gets a connection inside a transaction that is rolled back afterwards."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine
+
+from hub import localdb
+from hub.config import Settings
+from hub.db import migrate
+from hub.db.engine import make_engine
+
+
+def make_cluster_home(prefix: str = "hub-test-") -> Path:
+    """A fresh folder for a cluster, directly under /tmp.
+
+    Not pytest's tmp_path: that lies in a folder only root may enter, and the cluster's
+    system user must reach its data.
+    """
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Settings]:
+    home = make_cluster_home()
+    try:
+        with localdb.throwaway_cluster(home) as settings:
+            yield settings
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(cluster: Settings) -> str:
+    return localdb.url(cluster)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Connection]:
+    """A connection whose every change is rolled back when the test ends."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            yield conn
+        finally:
+            trans.rollback()

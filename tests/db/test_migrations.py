@@ -1,0 +1,71 @@
+"""Migrations: an empty database goes to head, back to base and up again, and the schema
+they build is the one the models describe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import make_url
+
+from hub.db import migrate
+from hub.db.engine import make_engine
+from hub.db.models import Base
+
+DATA_TABLES = {table.name for table in Base.metadata.sorted_tables}
+
+
+@pytest.fixture
+def empty_engine(database_url: str) -> Iterator[Engine]:
+    """A brand-new database in the session cluster, with nothing in it but PostGIS."""
+    name = "migration_round_trip"
+    admin = make_url(database_url).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _tables(eng: Engine) -> set[str]:
+    return set(inspect(eng).get_table_names()) - {"spatial_ref_sys", "alembic_version"}
+
+
+def test_upgrade_downgrade_upgrade_round_trip(empty_engine: Engine) -> None:
+    assert migrate.current_revision(empty_engine) is None
+
+    migrate.upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+    assert _tables(empty_engine) == DATA_TABLES
+
+    migrate.downgrade(empty_engine, "base")
+    assert migrate.current_revision(empty_engine) is None
+    assert _tables(empty_engine) == set()
+
+    migrate.upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+    assert _tables(empty_engine) == DATA_TABLES
+
+
+def test_models_and_migrations_describe_the_same_schema(engine: Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": migrate.include_object}
+        )
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_name_search_index_exists(engine: Engine) -> None:
+    indexes = {ix["name"] for ix in inspect(engine).get_indexes("facility")}
+    assert {"ix_facility_names_trgm", "ix_facility_location", "ix_facility_service_area"} <= (
+        indexes
+    )

@@ -1,0 +1,83 @@
+"""The ``hub`` command, run as a user runs it: as a separate process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from hub import localdb
+from hub.config import Settings
+
+
+def _hub(env_home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"HUB_HOME": str(env_home)}
+    env.pop("HUB_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args], capture_output=True, text=True, env=env,
+        timeout=timeout, check=False,
+    )
+
+
+def test_db_status_and_url(cluster: Settings) -> None:
+    status = _hub(cluster.home, "db", "status")
+    assert status.returncode == 0, status.stderr
+    assert "running" in status.stdout
+    url = _hub(cluster.home, "db", "url")
+    assert url.stdout.strip() == localdb.url(cluster)
+
+
+def test_db_up_on_a_running_cluster_is_harmless(cluster: Settings) -> None:
+    before = localdb.status(cluster).pid
+    result = _hub(cluster.home, "db", "up")
+    assert result.returncode == 0, result.stderr
+    assert "***" in result.stderr, "the password is not printed"
+    assert localdb.status(cluster).pid == before
+
+
+def test_db_migrate_reports_the_head(cluster: Settings, engine: object) -> None:
+    result = _hub(cluster.home, "db", "migrate")
+    assert result.returncode == 0, result.stderr
+    assert "schema at revision 0001" in result.stderr
+
+
+def test_status_without_a_cluster_exits_3(tmp_path: Path) -> None:
+    result = _hub(tmp_path / "nothing", "db", "status")
+    assert result.returncode == 3
+    assert "hub db up" in result.stdout
+
+
+def test_serve_prints_its_url_and_answers_graphql(cluster: Settings) -> None:
+    port = localdb.free_port()
+    env = os.environ | {"HUB_HOME": str(cluster.home), "HUB_PORT": str(port)}
+    env.pop("HUB_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.strip() == f"Hub is serving GraphQL at http://127.0.0.1:{port}/graphql"
+        body = json.dumps({"query": "{ __typename }"}).encode()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                request = urllib.request.Request(
+                    line.split()[-1], data=body, headers={"Content-Type": "application/json"}
+                )
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    answer = json.load(response)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert answer == {"data": {"__typename": "Query"}}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
