@@ -149,6 +149,8 @@ def test_a_taken_port_that_was_picked_moves_elsewhere_keeping_the_data(home: Pat
 
     messages: list[str] = []
     with socket.socket() as blocker:
+        # The stopped server's port may linger in TIME_WAIT; a listener can still take it.
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         blocker.bind(("127.0.0.1", old_port))
         blocker.listen()
         new_url = localdb.up(settings, report=messages.append)
