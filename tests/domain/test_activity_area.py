@@ -13,8 +13,8 @@ from hub.domain.activity_area import (
 # A few real names and codes (../shared/geodata), enough for the forms in the documents.
 NAMES = {
     "江別市": "01217", "旭川市": "01204", "滝川市": "01225", "北見市": "01208",
-    "白老町": "01578", "芽室町": "01636", "札幌市": "01100", "札幌市中央区": "01101",
-    "伊達市": "01233", "森町": "01343",
+    "白老町": "01578", "芽室町": "01637", "札幌市": "01100", "札幌市中央区": "01101",
+    "伊達市": "01233", "森町": "01345",
 }
 ALL = frozenset(NAMES.values())
 
@@ -30,7 +30,7 @@ ALL = frozenset(NAMES.values())
         ("北見市他", {"01208"}, "他"),
         ("札幌市内", {"01100"}, None),
         ("札幌市中央区内", {"01101"}, None),
-        ("森町内", {"01343"}, None),
+        ("森町内", {"01345"}, None),
     ],
 )
 def test_the_forms_of_the_documents(text: str, codes: set[str], remark: str | None) -> None:
