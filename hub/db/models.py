@@ -142,6 +142,7 @@ class Operator(Base):
     name_en: Mapped[str | None] = mapped_column(Text)
     level: Mapped[str] = mapped_column(Text, nullable=False)
     municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipality.code"))
+    note: Mapped[str | None] = mapped_column(Text)
     sources: Mapped[list[str]] = _sources()
 
 
@@ -198,6 +199,8 @@ class Facility(Base):
     service_area: Mapped[WKBElement | None] = mapped_column(_area())
     established_on: Mapped[dt.date | None] = mapped_column(Date)
     legal_basis: Mapped[str | None] = mapped_column(Text)
+    #: What the sources leave open and how it was read (an inferred operator, say).
+    note: Mapped[str | None] = mapped_column(Text)
     sources: Mapped[list[str]] = _sources()
     #: Rows made by ``hub dev synth`` for benchmarks; never mixed into real answers.
     synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
@@ -319,6 +322,14 @@ class Initiative(Base):
         ),
         CheckConstraint("fiscal_year IS NULL OR fiscal_year BETWEEN 1989 AND 2100",
                         name="fiscal_year_range"),
+        CheckConstraint(
+            "(started_on IS NULL) = (started_precision IS NULL)", name="started_has_precision"
+        ),
+        CheckConstraint(
+            "started_precision IS NULL OR "
+            + one_of("started_precision", vocab.DATE_PRECISIONS),
+            name="started_precision",
+        ),
         Index("ix_initiative_partnership_id", "partnership_id"),
     )
 
@@ -330,6 +341,8 @@ class Initiative(Base):
     title: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[str] = mapped_column(Text, nullable=False)
     started_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: How precisely the source dates the start: MONTH (H29.8～) or FISCAL_YEAR (H27～).
+    started_precision: Mapped[str | None] = mapped_column(Text)
     #: Gregorian year in which the 年度 starts.
     fiscal_year: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
@@ -376,6 +389,7 @@ class Event(Base):
     #: An RRULE when the event repeats (the campaign every May).
     recurrence: Mapped[str | None] = mapped_column(Text)
     venue_facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"))
+    note: Mapped[str | None] = mapped_column(Text)
     sources: Mapped[list[str]] = _sources()
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -432,6 +446,26 @@ class AlertMunicipality(Base):
     municipality_code: Mapped[str] = mapped_column(
         ForeignKey("municipality.code"), primary_key=True
     )
+
+
+class Dataset(Base):
+    """Where the loaded boundaries or population came from, with the credit to show.
+
+    One row per kind: loading another file replaces it, and every view or export of that
+    data shows ``attribution``.
+    """
+
+    __tablename__ = "dataset"
+    __table_args__ = (CheckConstraint("kind IN ('boundaries', 'population')", name="kind"),)
+
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    path: Mapped[str] = mapped_column(Text, nullable=False)
+    sha256: Mapped[str] = mapped_column(Text, nullable=False)
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    attribution: Mapped[str] = mapped_column(Text, nullable=False)
+    records: Mapped[int] = mapped_column(Integer, nullable=False)
+    loaded_at: Mapped[dt.datetime] = _now()
 
 
 class AuditLog(Base):
