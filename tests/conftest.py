@@ -59,3 +59,20 @@ def db(engine: Engine) -> Iterator[Connection]:
             yield conn
         finally:
             trans.rollback()
+
+
+GEODATA = Settings().geodata_dir
+
+
+@pytest.fixture(scope="session")
+def geodata_loaded(engine: Engine) -> Engine:
+    """The session database with the real boundaries (full resolution) and the default
+    population table of ../shared/geodata, committed: tests only read them."""
+    from hub.services.boundaries import load_boundaries
+    from hub.services.population import load_population
+
+    with engine.begin() as conn:
+        load_boundaries(conn, GEODATA / "hokkaido_municipalities_full.geojson")
+    with engine.begin() as conn:
+        load_population(conn, GEODATA / "hokkaido_population.csv")
+    return engine

@@ -90,13 +90,15 @@ def polygons_of(geometry: BaseGeometry) -> tuple[list[Polygon], bool]:
 def gather(features: Iterable[tuple[Mapping[str, Any], BaseGeometry]]) -> PartsByCode:
     """Group features by their 5-digit code, repairing invalid polygons on the way."""
     gathered = PartsByCode()
-    for props, geometry in features:
+    for number, (props, geometry) in enumerate(features, start=1):
         code = _text(props.get("code")) or _text(props.get("N03_007"))
         if code is None:
             gathered.without_code += 1  # 所属未定地: land no municipality claims
             continue
         if len(code) != 5 or not code.isdigit():
-            raise BoundaryError(f"feature code {code!r} is not a 5-digit municipality code")
+            raise BoundaryError(
+                f"feature #{number}: code {code!r} is not a 5-digit municipality code"
+            )
         parts, repaired = polygons_of(geometry)
         gathered.repaired += repaired
         gathered.polygons[code].extend(parts)

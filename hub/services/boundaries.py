@@ -150,7 +150,10 @@ def read_features(path: Path) -> Iterator[Feature]:
 def records_from(
     path: Path, track: Track = no_progress
 ) -> tuple[list[muni.MunicipalityRecord], muni.PartsByCode]:
-    gathered = muni.gather(track(read_features(path), "reading boundaries"))
+    try:
+        gathered = muni.gather(track(read_features(path), "reading boundaries"))
+    except muni.BoundaryError as exc:
+        raise DataFileError(path.name, None, "code", str(exc)) from exc
     records = []
     for code in sorted(gathered.polygons):
         props = gathered.attributes[code]

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-# A small square in Ebetsu (lon, lat); its corners are only test geometry, not data.
+# Codes 00001.. are no real municipality's, so these rows never meet loaded data; the square
+# is only test geometry.
 SQUARE = "MULTIPOLYGON(((141.5 43.1, 141.6 43.1, 141.6 43.2, 141.5 43.2, 141.5 43.1)))"
 BOWTIE = "MULTIPOLYGON(((141.5 43.1, 141.6 43.2, 141.6 43.1, 141.5 43.2, 141.5 43.1)))"
 
@@ -18,17 +19,17 @@ def municipality(db: Connection) -> str:
     db.execute(
         text(
             "INSERT INTO municipality (code, code6, name_ja, subprefecture, boundary) "
-            "VALUES ('01217', '012173', '江別市', '石狩振興局', ST_GeomFromText(:b, 4326))"
+            "VALUES ('00001', '000019', 'テスト市', 'テスト振興局', ST_GeomFromText(:b, 4326))"
         ),
         {"b": SQUARE},
     )
-    return "01217"
+    return "00001"
 
 
 @pytest.fixture
 def operator_id(db: Connection) -> int:
     row = db.execute(
-        text("INSERT INTO operator (code, name, level) VALUES ('ebetsu', '江別市', 'MUNICIPALITY') "
+        text("INSERT INTO operator (code, name, level) VALUES ('test-op', 'テスト', 'MUNICIPALITY') "
              "RETURNING id")
     ).scalar_one()
     return int(row)
@@ -124,7 +125,7 @@ def test_a_ward_needs_an_existing_parent(db: Connection) -> None:
     with pytest.raises(IntegrityError, match="fk_municipality_parent_code_municipality"):
         db.execute(
             text("INSERT INTO municipality (code, name_ja, subprefecture, parent_code) "
-                 "VALUES ('01101', '札幌市中央区', '石狩振興局', '01100')")
+                 "VALUES ('00002', 'テスト区', 'テスト振興局', '00003')")
         )
 
 
@@ -132,7 +133,7 @@ def test_a_code6_must_extend_its_code(db: Connection) -> None:
     with pytest.raises(IntegrityError, match="ck_municipality_code6_extends_code"):
         db.execute(
             text("INSERT INTO municipality (code, code6, name_ja, subprefecture) "
-                 "VALUES ('01202', '012173', '函館市', '渡島総合振興局')")
+                 "VALUES ('00004', '000019', 'テスト町', 'テスト振興局')")
         )
 
 
