@@ -29,8 +29,8 @@ def municipality(db: Connection) -> str:
 @pytest.fixture
 def operator_id(db: Connection) -> int:
     row = db.execute(
-        text("INSERT INTO operator (code, name, level) VALUES ('test-op', 'テスト', 'MUNICIPALITY') "
-             "RETURNING id")
+        text("INSERT INTO operator (code, name, level) "
+             "VALUES ('test-op', 'テスト', 'MUNICIPALITY') RETURNING id")
     ).scalar_one()
     return int(row)
 

@@ -72,7 +72,7 @@ def test_boundaries_have_the_area_of_the_source_polygons(geodata_loaded: Engine)
     """Geodesic areas from pyproj on the file's own polygons against PostGIS geography areas
     of what was stored: the load lost or moved nothing."""
     with geodata_loaded.connect() as conn:
-        areas = dict(conn.execute(text(
+        areas: dict[str, float] = dict(conn.execute(text(
             "SELECT code, ST_Area(boundary::geography) FROM municipality WHERE code <> '01100'"
         )).all())
     for feature in _features():
@@ -166,7 +166,9 @@ def test_an_official_zip_is_merged_repaired_and_named(
     assert (hakodate.name_ja, hakodate.code6, hakodate.subprefecture) == (
         "函館市", "012025", "渡島総合振興局"
     )
-    assert (ward.name_ja, ward.parent_code, ward.municipality_type) == ("札幌市中央区", "01100", "区")
+    assert (ward.name_ja, ward.parent_code, ward.municipality_type) == (
+        "札幌市中央区", "01100", "区"
+    )
     assert ward.boundary.is_valid and ward.boundary.area > 0
     assert sapporo.boundary.equals(ward.boundary) and sapporo.name_ja == "札幌市"
 
@@ -190,5 +192,5 @@ def test_a_broken_feature_names_the_file_and_the_record(tmp_path: Path) -> None:
         {"type": "Feature", "properties": {"N03_007": "1202"},
          "geometry": {"type": "Polygon", "coordinates": [SQUARE_A]}},
     ]}))
-    with pytest.raises(DataFileError, match="broken.geojson"):
+    with pytest.raises(DataFileError, match=r"broken\.geojson"):
         records_from(broken)
