@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-WHOLE_PREFECTURE = ("全道", "道内一円", "道内全域", "北海道全域", "全道域")
+WHOLE_PREFECTURE = ("全道", "道内", "道内一円", "道内全域", "北海道全域", "全道域")
 _SEPARATORS = re.compile(r"[・、,/]|及び|および")
 _OTHERS = ("他", "ほか", "等", "など")
 _SUFFIXES = ("市", "町", "村", "区")

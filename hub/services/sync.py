@@ -22,7 +22,7 @@ import shapely
 from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, Table, func, insert, literal_column, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 
 from hub.db.models import AuditLog, Base
 
@@ -60,6 +60,8 @@ def jsonable(value: Any) -> Any:
         return {"wkb_md5": wkb_md5(value)}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -178,32 +180,61 @@ def ids_by(conn: Connection, model: type[Base], key: str = "code") -> dict[str, 
     return {str(k): int(i) for k, i in rows}
 
 
+@dataclass(frozen=True)
+class LinkChange:
+    """The link rows of one parent before and after a sync, for its audit row."""
+
+    before: list[dict[str, Any]]
+    after: list[dict[str, Any]]
+
+
 def sync_links(
     conn: Connection,
     model: type[Base],
     parent_column: str,
     wanted: Mapping[int, Sequence[Mapping[str, Any]]],
-) -> set[int]:
+) -> dict[int, LinkChange]:
     """Make the link rows of each parent in ``wanted`` exactly the ones given.
 
-    Returns the parents whose links changed (their owners bump their version and audit).
+    Only the columns the given rows name are compared (an identity column is not). Returns
+    the parents whose links changed, with the rows before and after, so that their owners
+    can bump their version and write an audit row.
     """
     table = table_of(model)
-    changed: set[int] = set()
+    changes: dict[int, LinkChange] = {}
     for parent_id, links in wanted.items():
-        current_rows = conn.execute(
-            select(literal_column("*")).select_from(table).where(
-                table.c[parent_column] == parent_id
-            )
-        ).mappings()
-        current = {tuple(sorted((k, v) for k, v in r.items())) for r in current_rows}
-        target = {
-            tuple(sorted(({**link, parent_column: parent_id}).items())) for link in links
-        }
-        if current == target:
+        columns = sorted({name for link in links for name in link}) or None
+        current_rows = [
+            dict(row)
+            for row in conn.execute(
+                select(table).where(table.c[parent_column] == parent_id)
+            ).mappings()
+        ]
+        names = columns or sorted(set().union(*current_rows) - {parent_column, "id"})
+
+        def project(row: Mapping[str, Any], names: list[str] = names) -> dict[str, Any]:
+            return {name: _comparable(row.get(name)) for name in names}
+
+        before = sorted((project(r) for r in current_rows), key=repr)
+        after = sorted((project(link) for link in links), key=repr)
+        if before == after:
             continue
         conn.execute(table.delete().where(table.c[parent_column] == parent_id))
         if links:
-            conn.execute(insert(table), [{**link, parent_column: parent_id} for link in links])
-        changed.add(parent_id)
-    return changed
+            conn.execute(
+                insert(table),
+                [{**{k: _bindable(table, k, v) for k, v in link.items()},
+                  parent_column: parent_id} for link in links],
+            )
+        changes[parent_id] = LinkChange(before, after)
+    return changes
+
+
+def bump_version(conn: Connection, model: type[Base], row_id: int) -> None:
+    """A record whose links changed is a new version of itself."""
+    table = table_of(model)
+    conn.execute(
+        update(table)
+        .where(table.c.id == row_id)
+        .values(version=table.c.version + 1, updated_at=func.now())
+    )

@@ -1,0 +1,382 @@
+"""Load the seed data set (geodata/*.yaml) into the database.
+
+Every file is read and checked first (hub.domain.seed), so a broken data set writes nothing;
+then the files are written in dependency order, one transaction each, through the audited
+idempotent sync. Facilities are placed at the representative point of their municipality or
+ward and get their service area here: the union of the boundaries their activity area
+names, or their own municipality's when they have none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import shapely
+import yaml
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, Engine, select
+
+from hub.config import PROJECT_ROOT
+from hub.db.models import (
+    Consultation,
+    Event,
+    EventAudience,
+    EventOrganizer,
+    Facility,
+    FacilityService,
+    Initiative,
+    InitiativeMetric,
+    Municipality,
+    Operator,
+    Partnership,
+    PartnershipFacility,
+    RoleDivision,
+    RoleDivisionFacility,
+    Service,
+)
+from hub.domain.activity_area import ActivityAreaError, resolve_activity_area, resolve_place
+from hub.domain.datafile import DataFileError
+from hub.domain.municipalities import polygons_of
+from hub.domain.seed import SEED_FILES, FacilitySeed, SeedSet, parse_seed_set
+from hub.services.sync import (
+    LinkChange,
+    SyncStats,
+    audit,
+    bump_version,
+    ids_by,
+    sync_links,
+    sync_rows,
+    table_of,
+)
+
+SEED_DIR = PROJECT_ROOT / "geodata"
+
+
+def read_seed_set(directory: Path = SEED_DIR) -> SeedSet:
+    documents: dict[str, Any] = {}
+    for name in SEED_FILES:
+        path = directory / name
+        try:
+            documents[name] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DataFileError(name, None, None, f"not found in {directory}") from None
+        except yaml.YAMLError as exc:
+            raise DataFileError(name, None, None, f"not valid YAML: {exc}") from exc
+    return parse_seed_set(documents)
+
+
+# ---- geography the facilities need --------------------------------------------------------
+
+
+class Places:
+    """Municipality names, codes, points and boundaries, read once per load."""
+
+    def __init__(self, conn: Connection) -> None:
+        rows = conn.execute(
+            select(
+                Municipality.code,
+                Municipality.name_ja,
+                Municipality.parent_code,
+                Municipality.northern_territories,
+                Municipality.representative_point.ST_AsBinary(),
+                Municipality.boundary.ST_AsBinary(),
+            )
+        ).all()
+        self.code_by_name: dict[str, str] = {}
+        ambiguous: set[str] = set()
+        for code, name, *_ in rows:
+            if name in self.code_by_name:
+                ambiguous.add(name)  # 泊村: a village of 後志 and one of the Northern Territories
+            self.code_by_name[name] = code
+        for name in ambiguous:
+            del self.code_by_name[name]
+        self.is_ward = {code: parent is not None for code, _, parent, *_ in rows}
+        self.point = {
+            code: shapely.from_wkb(bytes(point)) for code, *_, point, _ in rows if point
+        }
+        self.boundary = {code: shapely.from_wkb(bytes(b)) for code, *_, b in rows if b}
+        #: What 全道 stands for: every municipality but the Northern Territories villages
+        #: (Sapporo as a whole, not its wards again).
+        self.whole = frozenset(
+            code for code, _, parent, territories, *_ in rows
+            if parent is None and not territories
+        )
+        self._unions: dict[frozenset[str], MultiPolygon] = {}
+
+    def union(self, codes: frozenset[str]) -> MultiPolygon:
+        if codes not in self._unions:
+            merged = shapely.union_all([self.boundary[c] for c in sorted(codes)])
+            self._unions[codes] = MultiPolygon(polygons_of(merged)[0])
+        return self._unions[codes]
+
+
+def _facility_row(f: FacilitySeed, places: Places, operator_ids: Mapping[str, int]) -> dict[
+    str, Any
+]:
+    def fail(field: str, reason: str) -> DataFileError:
+        return DataFileError("facilities.yaml", f"({f.code})", field, reason)
+
+    municipality = None
+    if f.municipality is not None:
+        try:
+            municipality = resolve_place(f.municipality, places.code_by_name)
+        except ActivityAreaError as exc:
+            raise fail("municipality", str(exc)) from exc
+        if f.location_precision == "WARD" and not places.is_ward[municipality]:
+            raise fail("location_precision", f"WARD, but {f.municipality} is not a ward")
+        if f.location_precision == "MUNICIPALITY" and places.is_ward[municipality]:
+            raise fail("location_precision", f"MUNICIPALITY, but {f.municipality} is a ward")
+    if f.activity_area is not None:
+        try:
+            area_codes = resolve_activity_area(f.activity_area, places.code_by_name, places.whole)
+        except ActivityAreaError as exc:
+            raise fail("activity_area", str(exc)) from exc
+    elif municipality is not None:
+        area_codes = frozenset({municipality})
+    else:
+        raise fail("activity_area", "no activity area and no municipality: no service area")
+    missing = sorted(c for c in area_codes if c not in places.boundary)
+    if missing:
+        raise fail("activity_area", f"municipalities without a boundary: {', '.join(missing)}")
+    location: BaseGeometry | None = None
+    if f.location_precision != "NONE" and municipality is not None:
+        location = places.point[municipality]
+    return {
+        "code": f.code,
+        "name_ja": f.name_ja,
+        "name_kana": f.name_kana,
+        "name_en": f.name_en,
+        "category": f.category,
+        "operator_id": operator_ids[f.operator],
+        "municipality_code": municipality,
+        "address": None,
+        "location": location,
+        "location_precision": f.location_precision,
+        "activity_area": f.activity_area,
+        "service_area": places.union(area_codes),
+        "established_on": f.established_on,
+        "legal_basis": f.legal_basis,
+        "note": f.note,
+        "sources": list(f.sources),
+    }
+
+
+# ---- one writer per file ------------------------------------------------------------------
+
+
+def _audit_links(
+    conn: Connection, model: type[Any], table: str, keys: Mapping[int, str],
+    changes: Mapping[int, Mapping[str, LinkChange]], actor: str, stats: SyncStats,
+    versioned: bool,
+) -> None:
+    """Record link changes (services of a facility, organizers of an event, ...) as changes
+    of their owner: one new version per load and an audit row with the links before and
+    after."""
+    for owner_id, by_kind in changes.items():
+        key = keys[owner_id]
+        already = key in stats.added or key in stats.changed
+        if versioned and not already:
+            bump_version(conn, model, owner_id)
+        before = {kind: change.before for kind, change in by_kind.items()}
+        after = {kind: change.after for kind, change in by_kind.items()}
+        audit(conn, table, key, "UPDATE", actor, before, after)
+        if not already:
+            stats.changed.append(key)
+            stats.left.remove(key)
+
+
+def _by_kind(**changes: Mapping[int, LinkChange]) -> dict[int, dict[str, LinkChange]]:
+    merged: dict[int, dict[str, LinkChange]] = {}
+    for kind, by_owner in changes.items():
+        for owner_id, change in by_owner.items():
+            merged.setdefault(owner_id, {})[kind] = change
+    return merged
+
+
+def _write_operators(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+    places = Places(conn)
+    rows = []
+    for o in seed.operators:
+        code = None
+        if o.municipality is not None:
+            try:
+                code = resolve_place(o.municipality, places.code_by_name)
+            except ActivityAreaError as exc:
+                raise DataFileError(
+                    "operators.yaml", f"({o.code})", "municipality", str(exc)
+                ) from exc
+        rows.append({"code": o.code, "name": o.name, "name_en": o.name_en, "level": o.level,
+                     "municipality_code": code, "note": o.note, "sources": list(o.sources)})
+    return sync_rows(conn, Operator, "code", rows, actor)
+
+
+def _write_services(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+    rows = [{"code": s.code, "name_ja": s.name_ja, "name_en": s.name_en} for s in seed.services]
+    return sync_rows(conn, Service, "code", rows, actor)
+
+
+def _write_facilities(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+    places = Places(conn)
+    if not places.boundary:
+        raise DataFileError("facilities.yaml", None, "municipality",
+                            "no municipal boundaries are loaded: load them first")
+    operator_ids = ids_by(conn, Operator)
+    rows = [_facility_row(f, places, operator_ids) for f in seed.facilities]
+    stats = sync_rows(conn, Facility, "code", rows, actor)
+    ids = ids_by(conn, Facility)
+    wanted = {
+        ids[f.code]: [{"service_code": c, "source_text": w} for c, w in f.services]
+        for f in seed.facilities
+    }
+    changes = _by_kind(services=sync_links(conn, FacilityService, "facility_id", wanted))
+    keys = {ids[f.code]: f.code for f in seed.facilities}
+    _audit_links(conn, Facility, "facility", keys, changes, actor, stats, versioned=True)
+    return stats
+
+
+def _write_partnerships(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+    rows = [{"code": p.code, "theme": p.theme, "category": p.category,
+             "directions": list(p.directions), "sources": list(p.sources)}
+            for p in seed.partnerships]
+    stats = sync_rows(conn, Partnership, "code", rows, actor)
+    ids, facility_ids = ids_by(conn, Partnership), ids_by(conn, Facility)
+    wanted = {
+        ids[p.code]: [{"facility_id": facility_ids[f], "position": n}
+                      for n, f in enumerate(p.facilities)]
+        for p in seed.partnerships
+    }
+    changes = _by_kind(
+        facilities=sync_links(conn, PartnershipFacility, "partnership_id", wanted)
+    )
+    keys = {ids[p.code]: p.code for p in seed.partnerships}
+    _audit_links(conn, Partnership, "partnership", keys, changes, actor, stats, versioned=False)
+    return stats
+
+
+def _write_role_divisions(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+    """Role divisions have no code of their own: they are compared per partnership, as a
+    list, and replaced together when any of them differs."""
+    partnership_ids, facility_ids = ids_by(conn, Partnership), ids_by(conn, Facility)
+    by_partnership: dict[str, list[dict[str, Any]]] = {p.code: [] for p in seed.partnerships}
+    for position, d in enumerate(seed.role_divisions):
+        by_partnership[d.partnership].append({
+            "area": d.area, "note": d.note, "position": position, "sources": list(d.sources),
+            "responsible": sorted(facility_ids[f] for f in d.responsible),
+        })
+    table = table_of(RoleDivision)
+    stats = SyncStats()
+    for code, wanted in by_partnership.items():
+        pid = partnership_ids[code]
+        current = []
+        for row in conn.execute(
+            select(table).where(table.c.partnership_id == pid).order_by(table.c.position)
+        ).mappings():
+            responsible = sorted(conn.scalars(
+                select(RoleDivisionFacility.facility_id)
+                .where(RoleDivisionFacility.role_division_id == row["id"])
+            ))
+            current.append({"area": row["area"], "note": row["note"], "position": row["position"],
+                            "sources": list(row["sources"]), "responsible": responsible})
+        if current == wanted:
+            if wanted:
+                stats.left.append(code)
+            continue
+        conn.execute(table.delete().where(table.c.partnership_id == pid))
+        for item in wanted:
+            new_id = conn.scalar(
+                table.insert().values(
+                    partnership_id=pid, area=item["area"], note=item["note"],
+                    position=item["position"], sources=item["sources"],
+                ).returning(table.c.id)
+            )
+            for facility_id in item["responsible"]:
+                conn.execute(table_of(RoleDivisionFacility).insert().values(
+                    role_division_id=new_id, facility_id=facility_id))
+        audit(conn, "role_division", code, "UPDATE" if current else "INSERT", actor,
+              {"role_divisions": current} if current else None, {"role_divisions": wanted})
+        (stats.changed if current else stats.added).append(code)
+    return stats
+
+
+def _write_initiatives(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+    partnership_ids = ids_by(conn, Partnership)
+    rows = [{
+        "code": i.code, "partnership_id": partnership_ids[i.partnership], "title": i.title,
+        "status": i.status, "started_on": i.started_on, "started_precision": i.started_precision,
+        "fiscal_year": i.fiscal_year, "note": i.note, "sources": list(i.sources),
+    } for i in seed.initiatives]
+    stats = sync_rows(conn, Initiative, "code", rows, actor)
+    ids = ids_by(conn, Initiative)
+    wanted = {
+        ids[i.code]: [{"period": m.period, "value": m.value, "unit": m.unit, "as_of": m.as_of,
+                       "note": m.note, "position": n} for n, m in enumerate(i.metrics)]
+        for i in seed.initiatives
+    }
+    changes = _by_kind(metrics=sync_links(conn, InitiativeMetric, "initiative_id", wanted))
+    keys = {ids[i.code]: i.code for i in seed.initiatives}
+    _audit_links(conn, Initiative, "initiative", keys, changes, actor, stats, versioned=False)
+    return stats
+
+
+def _write_consultations(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+    facility_ids = ids_by(conn, Facility)
+    rows = [{
+        "code": c.code, "facility_id": facility_ids[c.facility], "title": c.title,
+        "rule": c.rule, "duration_minutes": c.duration_minutes,
+        "reservation_required": c.reservation_required,
+        "minutes_per_person": c.minutes_per_person, "note": c.note, "sources": list(c.sources),
+    } for c in seed.consultations]
+    return sync_rows(conn, Consultation, "code", rows, actor)
+
+
+def _write_events(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+    facility_ids = ids_by(conn, Facility)
+    rows = [{
+        "code": e.code, "title": e.title, "starts_at": e.starts_at, "ends_at": e.ends_at,
+        "date_precision": e.date_precision, "note": e.note, "sources": list(e.sources),
+    } for e in seed.events]
+    stats = sync_rows(conn, Event, "code", rows, actor)
+    ids = ids_by(conn, Event)
+    keys = {ids[e.code]: e.code for e in seed.events}
+    organizers = sync_links(conn, EventOrganizer, "event_id", {
+        ids[e.code]: [{"facility_id": facility_ids[f], "position": n}
+                      for n, f in enumerate(e.organizers)]
+        for e in seed.events
+    })
+    audiences = sync_links(conn, EventAudience, "event_id", {
+        ids[e.code]: [{"audience": a} for a in e.audiences] for e in seed.events
+    })
+    changes = _by_kind(organizers=organizers, audiences=audiences)
+    _audit_links(conn, Event, "event", keys, changes, actor, stats, versioned=True)
+    return stats
+
+
+WRITERS: tuple[tuple[str, Callable[[Connection, SeedSet, str], SyncStats]], ...] = (
+    ("operators.yaml", _write_operators),
+    ("services.yaml", _write_services),
+    ("facilities.yaml", _write_facilities),
+    ("partnerships.yaml", _write_partnerships),
+    ("role_divisions.yaml", _write_role_divisions),
+    ("initiatives.yaml", _write_initiatives),
+    ("consultations.yaml", _write_consultations),
+    ("events.yaml", _write_events),
+)
+
+
+def load_seed(
+    engine: Engine,
+    directory: Path = SEED_DIR,
+    actor: str = "hub load",
+    report: Callable[[str, SyncStats], None] = lambda _file, _stats: None,
+) -> dict[str, SyncStats]:
+    """Check every file, then write them in order, each in a transaction of its own."""
+    seed = read_seed_set(directory)
+    results: dict[str, SyncStats] = {}
+    for name, write in WRITERS:
+        with engine.begin() as conn:
+            results[name] = write(conn, seed, actor)
+        report(name, results[name])
+    return results
