@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import track as rich_track
+from rich.table import Table
+from sqlalchemy import Engine
 
 from hub import localdb
 from hub.config import Settings, get_settings
 from hub.db import migrate
 from hub.db.engine import make_engine
+from hub.domain.datafile import DataFileError
+from hub.services import loading
+
+T = TypeVar("T")
 
 app = typer.Typer(help="The Hokkaido facility hub.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="The database: the embedded cluster and migrations.",
@@ -18,6 +27,7 @@ db_app = typer.Typer(help="The database: the embedded cluster and migrations.",
 app.add_typer(db_app, name="db")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 
 def _say(message: str) -> None:
@@ -50,11 +60,89 @@ def serve(
     url = _database_url(settings)
     engine = make_engine(url)
     migrate.upgrade(engine)
+    _load_if_empty(engine, settings)
     engine.dispose()
     listen_host = host or settings.host
     listen_port = port or settings.port
     print(f"Hub is serving GraphQL at http://{listen_host}:{listen_port}/graphql", flush=True)
     uvicorn.run(create_app(url), host=listen_host, port=listen_port, log_level="warning")
+
+
+def _track(items: Iterable[T], description: str, total: int | None = None) -> Iterable[T]:
+    """A progress bar on a terminal; nothing in a pipe or a log."""
+    if not err.is_terminal:
+        return items
+    return rich_track(items, description=description, total=total, console=err, transient=True)
+
+
+def _print_report(report: loading.LoadReport) -> None:
+    table = Table("file", "added", "changed", "left", title="hub load")
+    for name, stats in report.files.items():
+        table.add_row(name, str(len(stats.added)), str(len(stats.changed)), str(len(stats.left)))
+    out.print(table)
+    for note in report.notes:
+        out.print(note, markup=False)
+    for credit in report.attributions:
+        out.print(credit, markup=False)
+
+
+def _run_load(engine: Engine, **what: object) -> loading.LoadReport:
+    try:
+        return loading.load(engine, track=_track, **what)  # type: ignore[arg-type]
+    except DataFileError as exc:
+        raise _fail(f"{exc} (nothing from this file was written)") from exc
+
+
+def _load_if_empty(engine: Engine, settings: Settings) -> None:
+    """A new database gets the boundaries, population and seed set before serving."""
+    no_municipalities, no_facilities = loading.is_empty(engine)
+    boundaries = settings.boundaries_file()
+    if no_municipalities and not boundaries.exists():
+        _say(f"no municipal boundaries at {boundaries} (set HUB_GEODATA): serving without data")
+        return
+    if not (no_municipalities or no_facilities):
+        return
+    _say("empty database: loading the boundaries, population and seed data set")
+    report = _run_load(
+        engine,
+        boundaries=boundaries if no_municipalities else None,
+        population=settings.population_file() if no_municipalities else None,
+        seed=True,
+    )
+    for name, stats in report.files.items():
+        _say(f"  {name}: {stats.summary()}")
+
+
+@app.command()
+def load(
+    seed: Annotated[
+        bool, typer.Option("--seed", help="Load the seed data set (geodata/).")
+    ] = False,
+    boundaries: Annotated[
+        Path | None,
+        typer.Option(help="N03 boundaries: .geojson, .shp or the official .zip.",
+                     exists=True, dir_okay=False),
+    ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option(help="Population CSV (code,name_ja,population,year,source,as_of,...).",
+                     exists=True, dir_okay=False),
+    ] = None,
+) -> None:
+    """Load data, idempotently: with no option, the boundaries and population of HUB_GEODATA
+    and the seed set; otherwise what the options name. Prints what was added, changed and
+    left; running it twice changes nothing."""
+    settings = get_settings()
+    if not (seed or boundaries or population):
+        boundaries, population, seed = settings.boundaries_file(), settings.population_file(), True
+        for path in (boundaries, population):
+            if not path.exists():
+                raise _fail(f"{path} not found: set HUB_GEODATA to the folder with the geodata")
+    engine = make_engine(_database_url(settings))
+    migrate.upgrade(engine)
+    report = _run_load(engine, boundaries=boundaries, population=population, seed=seed)
+    engine.dispose()
+    _print_report(report)
 
 
 @db_app.command()

@@ -65,6 +65,24 @@ class Settings:
     statement_timeout_ms: int = 15_000
     #: The folder with the municipal boundaries and population (../shared/geodata).
     geodata_dir: Path = PROJECT_ROOT.parent / "shared" / "geodata"
+    #: Which population table to load: "registry" (住民基本台帳 2025-01-01, the default) or
+    #: "census" (2025 census, preliminary count).
+    population_table: str = "registry"
+
+    def boundaries_file(self) -> Path:
+        """Full resolution by default: analysis deserves the real borders."""
+        return self.geodata_dir / "hokkaido_municipalities_full.geojson"
+
+    def population_file(self) -> Path:
+        names = {
+            "registry": "hokkaido_population.csv",
+            "census": "hokkaido_population_census2025_preliminary.csv",
+        }
+        if self.population_table not in names:
+            raise SystemExit(
+                f"HUB_POPULATION={self.population_table!r}: expected one of {', '.join(names)}"
+            )
+        return self.geodata_dir / names[self.population_table]
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -80,6 +98,7 @@ class Settings:
             port=_int("HUB_PORT", defaults.port),
             statement_timeout_ms=_int("HUB_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
             geodata_dir=_path("HUB_GEODATA") or defaults.geodata_dir,
+            population_table=os.environ.get("HUB_POPULATION") or defaults.population_table,
         )
 
 
