@@ -76,3 +76,12 @@ def geodata_loaded(engine: Engine) -> Engine:
     with engine.begin() as conn:
         load_population(conn, GEODATA / "hokkaido_population.csv")
     return engine
+
+
+@pytest.fixture(scope="session")
+def seed_loaded(geodata_loaded: Engine) -> Engine:
+    """The session database with the real geography and the whole seed data set."""
+    from hub.services.seed import load_seed
+
+    load_seed(geodata_loaded)
+    return geodata_loaded

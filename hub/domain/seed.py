@@ -566,20 +566,25 @@ def parse_seed_set(documents: Mapping[str, Any]) -> SeedSet:
     services = {s.code for s in seed.services}
     facilities = {f.code for f in seed.facilities}
     partnerships = {p.code for p in seed.partnerships}
-    for f in seed.facilities:
-        label = f"({f.code})"
-        _check_refs("facilities.yaml", label, "operator", [f.operator], operators)
-        _check_refs("facilities.yaml", label, "services", [c for c, _ in f.services], services)
-    for p in seed.partnerships:
-        _check_refs("partnerships.yaml", f"({p.code})", "facilities", p.facilities, facilities)
-    for i, d in enumerate(seed.role_divisions, start=1):
-        _check_refs("role_divisions.yaml", f"#{i}", "partnership", [d.partnership], partnerships)
-        _check_refs("role_divisions.yaml", f"#{i}", "responsible", d.responsible, facilities)
-    for ini in seed.initiatives:
-        _check_refs("initiatives.yaml", f"({ini.code})", "partnership", [ini.partnership],
+    def label(n: int, code: str) -> str:
+        return f"#{n} ({code})"
+
+    for n, f in enumerate(seed.facilities, start=1):
+        _check_refs("facilities.yaml", label(n, f.code), "operator", [f.operator], operators)
+        _check_refs("facilities.yaml", label(n, f.code), "services",
+                    [c for c, _ in f.services], services)
+    for n, p in enumerate(seed.partnerships, start=1):
+        _check_refs("partnerships.yaml", label(n, p.code), "facilities", p.facilities,
+                    facilities)
+    for n, d in enumerate(seed.role_divisions, start=1):
+        _check_refs("role_divisions.yaml", f"#{n}", "partnership", [d.partnership], partnerships)
+        _check_refs("role_divisions.yaml", f"#{n}", "responsible", d.responsible, facilities)
+    for n, ini in enumerate(seed.initiatives, start=1):
+        _check_refs("initiatives.yaml", label(n, ini.code), "partnership", [ini.partnership],
                     partnerships)
-    for c in seed.consultations:
-        _check_refs("consultations.yaml", f"({c.code})", "facility", [c.facility], facilities)
-    for e in seed.events:
-        _check_refs("events.yaml", f"({e.code})", "organizers", e.organizers, facilities)
+    for n, c in enumerate(seed.consultations, start=1):
+        _check_refs("consultations.yaml", label(n, c.code), "facility", [c.facility],
+                    facilities)
+    for n, e in enumerate(seed.events, start=1):
+        _check_refs("events.yaml", label(n, e.code), "organizers", e.organizers, facilities)
     return seed

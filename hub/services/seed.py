@@ -113,11 +113,11 @@ class Places:
         return self._unions[codes]
 
 
-def _facility_row(f: FacilitySeed, places: Places, operator_ids: Mapping[str, int]) -> dict[
-    str, Any
-]:
+def _facility_row(
+    number: int, f: FacilitySeed, places: Places, operator_ids: Mapping[str, int]
+) -> dict[str, Any]:
     def fail(field: str, reason: str) -> DataFileError:
-        return DataFileError("facilities.yaml", f"({f.code})", field, reason)
+        return DataFileError("facilities.yaml", f"#{number} ({f.code})", field, reason)
 
     municipality = None
     if f.municipality is not None:
@@ -182,7 +182,9 @@ def _audit_links(
             bump_version(conn, model, owner_id)
         before = {kind: change.before for kind, change in by_kind.items()}
         after = {kind: change.after for kind, change in by_kind.items()}
-        audit(conn, table, key, "UPDATE", actor, before, after)
+        added = key in stats.added
+        audit(conn, table, key, "INSERT" if added else "UPDATE", actor,
+              None if added else before, after)
         if not already:
             stats.changed.append(key)
             stats.left.remove(key)
@@ -199,14 +201,14 @@ def _by_kind(**changes: Mapping[int, LinkChange]) -> dict[int, dict[str, LinkCha
 def _write_operators(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
     places = Places(conn)
     rows = []
-    for o in seed.operators:
+    for n, o in enumerate(seed.operators, start=1):
         code = None
         if o.municipality is not None:
             try:
                 code = resolve_place(o.municipality, places.code_by_name)
             except ActivityAreaError as exc:
                 raise DataFileError(
-                    "operators.yaml", f"({o.code})", "municipality", str(exc)
+                    "operators.yaml", f"#{n} ({o.code})", "municipality", str(exc)
                 ) from exc
         rows.append({"code": o.code, "name": o.name, "name_en": o.name_en, "level": o.level,
                      "municipality_code": code, "note": o.note, "sources": list(o.sources)})
@@ -224,7 +226,9 @@ def _write_facilities(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
         raise DataFileError("facilities.yaml", None, "municipality",
                             "no municipal boundaries are loaded: load them first")
     operator_ids = ids_by(conn, Operator)
-    rows = [_facility_row(f, places, operator_ids) for f in seed.facilities]
+    rows = [
+        _facility_row(n, f, places, operator_ids) for n, f in enumerate(seed.facilities, start=1)
+    ]
     stats = sync_rows(conn, Facility, "code", rows, actor)
     ids = ids_by(conn, Facility)
     wanted = {

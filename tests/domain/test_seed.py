@@ -1,0 +1,96 @@
+"""The seed data set's rules, checked on the real files and on broken copies of records."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hub.domain.datafile import DataFileError
+from hub.domain.seed import SEED_FILES, parse_seed_set
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "geodata"
+
+
+@pytest.fixture(scope="module")
+def documents() -> dict[str, Any]:
+    return {name: yaml.safe_load((SEED_DIR / name).read_text()) for name in SEED_FILES}
+
+
+def test_the_real_set_has_every_facility_of_the_documents(documents: dict[str, Any]) -> None:
+    seed = parse_seed_set(documents)
+    bases = [f for f in seed.facilities if f.code.startswith("base-")]
+    assert len(bases) == 22 and len(seed.facilities) == 34
+    assert len(seed.partnerships) == 6
+    assert all(f.sources for f in seed.facilities)
+    assert all(len(p.facilities) == 2 for p in seed.partnerships)
+    paired = {code for p in seed.partnerships for code in p.facilities}
+    assert paired == {f.code for f in seed.facilities} - {f.code for f in bases}
+
+
+def test_wareki_dates_are_converted(documents: dict[str, Any]) -> None:
+    seed = parse_seed_set(documents)
+    established = {f.code: f.established_on for f in seed.facilities}
+    assert established["pref-citizen-activity-centre"] == dt.date(2001, 6, 1)  # 平成13年6月
+    assert established["sapporo-citizen-activity-support-centre"] == dt.date(2003, 9, 1)
+    courses = sorted(e.starts_at.date() for e in seed.events if e.title == "NPO法人設立基礎講座")
+    assert courses == [dt.date(2017, 7, 1), dt.date(2017, 9, 1), dt.date(2017, 11, 1),
+                       dt.date(2018, 2, 1), dt.date(2018, 3, 1)]
+    pio = next(i for i in seed.initiatives if i.code == "consumer-pio-net")
+    assert [(m.period, m.value, m.as_of) for m in pio.metrics] == [
+        ("FY2015", 134, None), ("FY2016", 178, None), ("2017-08", 80, dt.date(2017, 8, 1))
+    ]
+    planned = [i for i in seed.initiatives if i.status == "PLANNED"]
+    assert planned and all(i.fiscal_year == 2017 for i in planned)
+
+
+def _broken(documents: dict[str, Any], file: str, index: int, **changes: Any) -> dict[str, Any]:
+    copied = copy.deepcopy(documents)
+    record = copied[file][index]
+    for key, value in changes.items():
+        if value is ...:
+            del record[key]
+        else:
+            record[key] = value
+    return copied
+
+
+@pytest.mark.parametrize(
+    ("file", "changes", "field", "words"),
+    [
+        ("facilities.yaml", {"category": "LIBRARY"}, "category", "not one of"),
+        ("facilities.yaml", {"sources": []}, "sources", "at least one source"),
+        ("facilities.yaml", {"sources": ...}, "sources", "list"),
+        ("facilities.yaml", {"colour": "red"}, "colour", "unknown field"),
+        ("facilities.yaml", {"operator": "nobody"}, "operator", "not defined"),
+        ("facilities.yaml", {"established": "H13.13"}, "established", "month"),
+        ("facilities.yaml", {"activity_area": "・江別"}, "activity_area", "empty place"),
+        ("facilities.yaml", {"code": "Has Space"}, "code", "not a code"),
+        ("consultations.yaml", {"rule": "FREQ=WEEKLY"}, "rule", "not an RRULE line"),
+        ("consultations.yaml", {"rule": "RRULE:FREQ=SOMETIMES;BYHOUR=1"}, "rule", "SOMETIMES"),
+        ("events.yaml", {"audiences": ["EVERYONE"]}, "audiences", "not one of"),
+        ("events.yaml", {"when": "H29年度"}, "when", "month"),
+        ("initiatives.yaml", {"status": "DONE"}, "status", "not one of"),
+        ("partnerships.yaml", {"facilities": ["pref-womens-plaza"]}, "facilities", "two"),
+    ],
+)
+def test_a_broken_record_names_file_record_and_field(
+    documents: dict[str, Any], file: str, changes: dict[str, Any], field: str, words: str
+) -> None:
+    with pytest.raises(DataFileError) as caught:
+        parse_seed_set(_broken(documents, file, 0, **changes))
+    error = caught.value
+    assert (error.file, error.field) == (file, field)
+    assert error.record is not None and error.record.startswith("#1")
+    assert words in error.reason
+
+
+def test_a_duplicate_code_is_refused(documents: dict[str, Any]) -> None:
+    copied = copy.deepcopy(documents)
+    copied["facilities.yaml"].append(copy.deepcopy(copied["facilities.yaml"][0]))
+    with pytest.raises(DataFileError, match="appears twice"):
+        parse_seed_set(copied)

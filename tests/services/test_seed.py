@@ -1,0 +1,224 @@
+"""The seed set loaded on the real geography: positions, service areas and idempotence, each
+checked against shapely and pyproj computations on ../shared/geodata's own file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shapely
+import yaml
+from pyproj import Geod
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Engine, text
+
+from hub.domain.datafile import DataFileError
+from hub.services import loading
+from hub.services.seed import SEED_DIR, load_seed
+from tests.conftest import GEODATA
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _boundaries() -> dict[str, BaseGeometry]:
+    features = json.loads((GEODATA / "hokkaido_municipalities_full.geojson").read_text())
+    shapes = {f["properties"]["code"]: shape(f["geometry"]) for f in features["features"]}
+    wards = [g for code, g in shapes.items() if code.startswith("011") and code != "01100"]
+    shapes["01100"] = shapely.union_all(wards)
+    return shapes
+
+
+@pytest.fixture(scope="module")
+def boundaries() -> dict[str, BaseGeometry]:
+    return _boundaries()
+
+
+def _facilities(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT code, municipality_code, location_precision, sources, version,"
+            " ST_AsBinary(location) AS location, ST_AsBinary(service_area) AS area,"
+            " ST_IsValid(service_area) AS valid, activity_area"
+            " FROM facility WHERE NOT synthetic"
+        )).mappings().all()
+    return {row["code"]: row for row in rows}
+
+
+def test_all_34_facilities_with_their_sources(seed_loaded: Engine) -> None:
+    facilities = _facilities(seed_loaded)
+    expected = {f["code"] for f in yaml.safe_load((SEED_DIR / "facilities.yaml").read_text())}
+    assert set(facilities) == expected and len(expected) == 34
+    for code, row in facilities.items():
+        assert row["sources"], code
+        assert all(s.startswith(("000_", "001_")) for s in row["sources"]), code
+
+
+def test_every_service_area_is_valid_and_not_empty(seed_loaded: Engine) -> None:
+    for code, row in _facilities(seed_loaded).items():
+        assert row["valid"], code
+        area = shapely.from_wkb(bytes(row["area"]))
+        assert not area.is_empty and area.area > 0, code
+
+
+def test_locations_are_the_representative_points_of_their_municipality(
+    seed_loaded: Engine, boundaries: dict[str, BaseGeometry]
+) -> None:
+    """Placed by GEOS's point-on-surface, as shapely computes it on the source polygons."""
+    for code, row in _facilities(seed_loaded).items():
+        if row["location_precision"] == "NONE":
+            assert row["location"] is None, code
+            continue
+        assert row["location_precision"] == "MUNICIPALITY", code
+        point = shapely.from_wkb(bytes(row["location"]))
+        boundary = boundaries[row["municipality_code"]]
+        assert boundary.contains(point), code
+        assert point.distance(boundary.point_on_surface()) < 1e-9, code
+
+
+@pytest.mark.parametrize(
+    ("facility", "codes"),
+    [
+        ("base-ebetsu-ai", ["01217"]),  # 江別市内
+        ("base-asahikawa-npo-support-center", ["01204", "01225"]),  # 旭川・滝川
+        ("base-kitami-npo-support-center", ["01208"]),  # 北見市他: only Kitami is named
+        ("sapporo-consumer-centre", ["01100"]),  # no activity area: its own municipality
+    ],
+)
+def test_service_areas_are_the_union_of_the_named_municipalities(
+    seed_loaded: Engine, boundaries: dict[str, BaseGeometry], facility: str, codes: list[str]
+) -> None:
+    area = shapely.from_wkb(bytes(_facilities(seed_loaded)[facility]["area"]))
+    expected = shapely.union_all([boundaries[c] for c in codes])
+    assert area.symmetric_difference(expected).area < 1e-10
+
+
+def test_all_of_hokkaido_is_every_municipality_but_the_northern_territories(
+    seed_loaded: Engine,
+) -> None:
+    features = json.loads((GEODATA / "hokkaido_municipalities_full.geojson").read_text())
+    expected = sum(
+        abs(GEOD.geometry_area_perimeter(shape(f["geometry"]))[0])
+        for f in features["features"] if not f["properties"]["northern_territories"]
+    )
+    with seed_loaded.connect() as conn:
+        area = conn.scalar(text(
+            "SELECT ST_Area(service_area::geography) FROM facility WHERE code = 'base-bonos'"
+        ))
+    assert area == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_point_in_ebetsu_is_served_by_its_centre_and_the_all_hokkaido_bases(
+    seed_loaded: Engine, boundaries: dict[str, BaseGeometry]
+) -> None:
+    inside: Point = boundaries["01217"].point_on_surface()
+    with seed_loaded.connect() as conn:
+        serving = set(conn.scalars(
+            text("SELECT code FROM facility WHERE ST_Contains(service_area,"
+                 " ST_SetSRID(ST_MakePoint(:x, :y), 4326))"),
+            {"x": inside.x, "y": inside.y},
+        ))
+    assert {"base-ebetsu-ai", "base-hokkaido-npo-support-center", "base-bonos"} <= serving
+    assert "base-chitose" not in serving
+
+
+def test_loading_twice_leaves_counts_versions_and_audit_as_they_were(seed_loaded: Engine) -> None:
+    def snapshot() -> tuple[Any, ...]:
+        with seed_loaded.connect() as conn:
+            return tuple(conn.execute(text(
+                "SELECT (SELECT count(*) FROM facility), (SELECT sum(version) FROM facility),"
+                " (SELECT count(*) FROM facility_service), (SELECT count(*) FROM initiative),"
+                " (SELECT count(*) FROM initiative_metric), (SELECT count(*) FROM event),"
+                " (SELECT count(*) FROM event_organizer), (SELECT count(*) FROM role_division),"
+                " (SELECT count(*) FROM audit_log)"
+            )).one())
+
+    before = snapshot()
+    results = load_seed(seed_loaded)
+    assert all(not s.added and not s.changed for s in results.values())
+    assert snapshot() == before
+
+
+def test_a_change_in_a_file_is_a_new_version_with_an_audit_row(
+    seed_loaded: Engine, tmp_path: Path
+) -> None:
+    changed_dir = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, changed_dir)
+    path = changed_dir / "facilities.yaml"
+    data = yaml.safe_load(path.read_text())
+    data[1]["services"] = data[1]["services"][:-1]  # 江別: drop 情報提供
+    data[1]["note"] = "changed by a test"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    with seed_loaded.connect() as conn:
+        last_audit = conn.scalar(text("SELECT max(id) FROM audit_log"))
+    try:
+        results = load_seed(seed_loaded, changed_dir)
+        assert results["facilities.yaml"].changed == ["base-ebetsu-ai"]
+        with seed_loaded.connect() as conn:
+            version = conn.scalar(text("SELECT version FROM facility WHERE code='base-ebetsu-ai'"))
+            audits = conn.execute(text(
+                "SELECT before, after FROM audit_log WHERE table_name = 'facility'"
+                " AND row_key = 'base-ebetsu-ai' AND action = 'UPDATE' AND id > :last"
+                " ORDER BY id"
+            ), {"last": last_audit}).all()
+        assert version == 2, "one load, one new version, though row and links both changed"
+        assert len(audits) == 2
+        assert audits[0].after == {"note": "changed by a test"}
+        assert {"service_code": "information", "source_text": "情報提供"} in (
+            audits[1].before["services"]
+        )
+    finally:
+        load_seed(seed_loaded)  # back to the committed data set for the other tests
+
+
+def _facility_table(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(text(
+            "SELECT code, version, name_ja, md5(ST_AsBinary(service_area)) FROM facility "
+            "ORDER BY code"
+        )).all())
+
+
+def test_a_file_broken_only_in_its_geography_writes_nothing_of_it(
+    seed_loaded: Engine, tmp_path: Path
+) -> None:
+    """An unknown place passes the file checks and fails while writing: the facilities
+    file's transaction is rolled back whole."""
+    broken_dir = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, broken_dir)
+    path = broken_dir / "facilities.yaml"
+    data = yaml.safe_load(path.read_text())
+    data[0]["name_ja"] = "renamed, which must not be written"
+    data[5]["activity_area"] = "函館・東京"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    before = _facility_table(seed_loaded)
+
+    with pytest.raises(DataFileError) as caught:
+        load_seed(seed_loaded, broken_dir)
+
+    error = caught.value
+    assert (error.file, error.record, error.field) == (
+        "facilities.yaml", "#6 (base-hakodate)", "activity_area"
+    )
+    assert "函館・東京" in error.reason and "東京" in error.reason
+    assert _facility_table(seed_loaded) == before
+
+
+def test_a_malformed_boundary_file_leaves_the_municipalities_unchanged(
+    seed_loaded: Engine, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.geojson"
+    broken.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                      '"properties": {"N03_007": "01202"}, "geometry": {"type": "Polygon", '
+                      '"coordinates": "nonsense"}}]}')
+    with seed_loaded.connect() as conn:
+        before = conn.execute(text("SELECT count(*), max(updated_at) FROM municipality")).one()
+    with pytest.raises(DataFileError, match="broken"):
+        loading.load(seed_loaded, boundaries=broken)
+    with seed_loaded.connect() as conn:
+        assert conn.execute(text("SELECT count(*), max(updated_at) FROM municipality")).one() == (
+            before
+        )
