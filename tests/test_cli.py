@@ -82,3 +82,59 @@ def test_serve_prints_its_url_and_answers_graphql(cluster: Settings) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_load_twice_reports_everything_left_the_second_time(cluster: Settings) -> None:
+    first = _hub(cluster.home, "load", timeout=300)
+    assert first.returncode == 0, first.stderr
+    second = _hub(cluster.home, "load", timeout=300)
+    assert second.returncode == 0, second.stderr
+    rows = [line.split("│")[1:5] for line in second.stdout.splitlines()
+            if line.startswith("│")]
+    assert len(rows) == 10
+    for name, added, changed, left in rows:
+        assert (added.strip(), changed.strip()) == ("0", "0"), name
+        assert int(left) > 0, name
+    assert "出典：国土数値情報（行政区域データ）" in second.stdout
+
+
+def test_load_of_a_broken_file_names_it_and_fails(cluster: Settings, tmp_path: Path) -> None:
+    broken = tmp_path / "hokkaido_population.csv"
+    broken.write_text("code,name_ja,population,year,source,as_of\n01202,函館市,lots,2025,x,"
+                      "2025-01-01\n", encoding="utf-8")
+    result = _hub(cluster.home, "load", "--population", str(broken))
+    assert result.returncode == 1
+    assert "hokkaido_population.csv, record line 2, field 'population'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_loads_an_empty_database_first(database_url: str) -> None:
+    """A new database (HUB_DATABASE_URL) gets boundaries, population and seed on start."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(database_url).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS serve_empty WITH (FORCE)")
+        conn.execute("CREATE DATABASE serve_empty")
+    url = make_url(database_url).set(database="serve_empty").render_as_string(hide_password=False)
+    port = localdb.free_port()
+    env = os.environ | {"HUB_DATABASE_URL": url, "HUB_PORT": str(port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        assert "Hub is serving GraphQL" in proc.stdout.readline()
+        with psycopg.connect(url) as conn:
+            counts = conn.execute(
+                "SELECT (SELECT count(*) FROM facility), (SELECT count(*) FROM municipality),"
+                " (SELECT sum(population) FROM municipality WHERE parent_code IS NULL)"
+            ).fetchone()
+        assert counts == (34, 195, 5_044_825)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS serve_empty WITH (FORCE)")

@@ -67,6 +67,10 @@ class FacilitySeed:
     operator: str
     municipality: str | None  # a name, resolved to a code by the loader
     location_precision: str
+    #: (lat, lon) when an editor has given the real position; else None and the loader
+    #: places the facility at its municipality's or ward's representative point.
+    location: tuple[float, float] | None
+    address: str | None
     activity_area: str | None
     services: tuple[tuple[str, str | None], ...]  # (code, the source's words)
     established_on: dt.date | None
@@ -316,17 +320,37 @@ def _facility_services(r: Record) -> tuple[tuple[str, str | None], ...]:
     return tuple(out)
 
 
+def _location(r: Record, precision: str) -> tuple[float, float] | None:
+    """A position typed in by an editor: only with EXACT or BUILDING precision, in range."""
+    raw = r.raw.get("location")
+    if raw is None:
+        if precision in ("EXACT", "BUILDING"):
+            raise r.error("location", f"is required with location_precision {precision}")
+        return None
+    if precision not in ("EXACT", "BUILDING"):
+        raise r.error("location", f"is given, so location_precision must be EXACT or BUILDING, "
+                                  f"not {precision}")
+    if not isinstance(raw, Mapping) or set(raw) != {"lat", "lon"}:
+        raise r.error("location", "must be {lat: ..., lon: ...}")
+    lat, lon = raw["lat"], raw["lon"]
+    for name, value, limit in (("lat", lat, 90), ("lon", lon, 180)):
+        if not isinstance(value, int | float) or isinstance(value, bool) or abs(value) > limit:
+            raise r.error("location", f"{name} {value!r} is outside [-{limit}, {limit}]")
+    return float(lat), float(lon)
+
+
 def parse_facilities(file: str, data: Any) -> list[FacilitySeed]:
     fields = (
         "code", "name_ja", "name_kana", "name_en", "category", "operator", "municipality",
-        "location_precision", "activity_area", "services", "established", "legal_basis",
-        "note", "sources",
+        "location_precision", "location", "address", "activity_area", "services",
+        "established", "legal_basis", "note", "sources",
     )
     out = []
     for r in _records(file, data, fields):
-        precision = r.one_of("location_precision", ("MUNICIPALITY", "WARD", "NONE"))
+        precision = r.one_of("location_precision", vocab.LOCATION_PRECISIONS)
         municipality = r.optional_text("municipality")
-        if precision != "NONE" and municipality is None:
+        location = _location(r, precision)
+        if precision in ("MUNICIPALITY", "WARD") and municipality is None:
             raise r.error("municipality", f"is required to place a facility at {precision}")
         area = r.optional_text("activity_area")
         if area is not None:
@@ -347,6 +371,8 @@ def parse_facilities(file: str, data: Any) -> list[FacilitySeed]:
                 operator=r.code("operator"),
                 municipality=municipality,
                 location_precision=precision,
+                location=location,
+                address=r.optional_text("address"),
                 activity_area=area,
                 services=_facility_services(r),
                 established_on=start_of(established) if established else None,

@@ -15,7 +15,7 @@ from typing import Any
 
 import shapely
 import yaml
-from shapely.geometry import MultiPolygon
+from shapely.geometry import MultiPolygon, Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, select
 
@@ -142,7 +142,11 @@ def _facility_row(
     if missing:
         raise fail("activity_area", f"municipalities without a boundary: {', '.join(missing)}")
     location: BaseGeometry | None = None
-    if f.location_precision != "NONE" and municipality is not None:
+    if f.location is not None:
+        location = Point(f.location[1], f.location[0])
+        if municipality is not None and not places.boundary[municipality].covers(location):
+            raise fail("location", f"{f.location} lies outside {f.municipality}")
+    elif f.location_precision != "NONE" and municipality is not None:
         location = places.point[municipality]
     return {
         "code": f.code,
@@ -152,7 +156,7 @@ def _facility_row(
         "category": f.category,
         "operator_id": operator_ids[f.operator],
         "municipality_code": municipality,
-        "address": None,
+        "address": f.address,
         "location": location,
         "location_precision": f.location_precision,
         "activity_area": f.activity_area,

@@ -76,6 +76,12 @@ def _broken(documents: dict[str, Any], file: str, index: int, **changes: Any) ->
         ("events.yaml", {"when": "H29年度"}, "when", "month"),
         ("initiatives.yaml", {"status": "DONE"}, "status", "not one of"),
         ("partnerships.yaml", {"facilities": ["pref-womens-plaza"]}, "facilities", "two"),
+        ("facilities.yaml", {"location_precision": "EXACT"}, "location", "required"),
+        ("facilities.yaml", {"location": {"lat": 43.1, "lon": 141.5}}, "location", "EXACT"),
+        ("facilities.yaml", {"location_precision": "BUILDING", "location": {"lat": 95, "lon": 1}},
+         "location", "outside"),
+        ("facilities.yaml", {"location_precision": "BUILDING", "location": [43.1, 141.5]},
+         "location", "lat"),
     ],
 )
 def test_a_broken_record_names_file_record_and_field(
@@ -94,3 +100,12 @@ def test_a_duplicate_code_is_refused(documents: dict[str, Any]) -> None:
     copied["facilities.yaml"].append(copy.deepcopy(copied["facilities.yaml"][0]))
     with pytest.raises(DataFileError, match="appears twice"):
         parse_seed_set(copied)
+
+
+def test_an_editor_can_give_the_real_position(documents: dict[str, Any]) -> None:
+    fixed = _broken(documents, "facilities.yaml", 1, location_precision="BUILDING",
+                    location={"lat": 43.1, "lon": 141.55}, address="(an address)")
+    ebetsu = parse_seed_set(fixed).facilities[1]
+    assert (ebetsu.location, ebetsu.location_precision, ebetsu.address) == (
+        (43.1, 141.55), "BUILDING", "(an address)"
+    )

@@ -222,3 +222,21 @@ def test_a_malformed_boundary_file_leaves_the_municipalities_unchanged(
         assert conn.execute(text("SELECT count(*), max(updated_at) FROM municipality")).one() == (
             before
         )
+
+
+def test_a_typed_position_outside_its_municipality_is_refused(
+    seed_loaded: Engine, tmp_path: Path
+) -> None:
+    broken_dir = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, broken_dir)
+    path = broken_dir / "facilities.yaml"
+    data = yaml.safe_load(path.read_text())
+    # 江別's centre given a position in 函館 (its representative point, read from the file).
+    hakodate = _boundaries()["01202"].point_on_surface()
+    data[1].update(location_precision="BUILDING", location={"lat": hakodate.y, "lon": hakodate.x})
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    before = _facility_table(seed_loaded)
+    with pytest.raises(DataFileError) as caught:
+        load_seed(seed_loaded, broken_dir)
+    assert (caught.value.field, caught.value.record) == ("location", "#2 (base-ebetsu-ai)")
+    assert _facility_table(seed_loaded) == before
