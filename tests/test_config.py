@@ -30,3 +30,19 @@ def test_a_malformed_number_names_the_variable(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HUB_PORT", "eighty")
     with pytest.raises(SystemExit, match="HUB_PORT"):
         Settings.from_env()
+
+
+def test_the_population_table_is_chosen_by_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HUB_POPULATION", raising=False)
+    assert Settings.from_env().population_file().name == "hokkaido_population.csv"
+    monkeypatch.setenv("HUB_POPULATION", "census")
+    assert Settings.from_env().population_file().name == (
+        "hokkaido_population_census2025_preliminary.csv"
+    )
+    monkeypatch.setenv("HUB_POPULATION", "guess")
+    with pytest.raises(SystemExit, match="HUB_POPULATION"):
+        Settings.from_env().population_file()
+
+
+def test_boundaries_are_full_resolution_by_default() -> None:
+    assert Settings().boundaries_file().name == "hokkaido_municipalities_full.geojson"

@@ -1,0 +1,50 @@
+"""Simplified boundaries for maps, measured with pyproj and shapely, not with PostGIS."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import shapely
+from pyproj import Transformer
+from shapely.geometry import shape
+from sqlalchemy import Engine
+
+from hub.services.municipalities import boundaries_geojson
+
+_UTM54 = Transformer.from_crs(4326, 32654, always_xy=True)
+
+
+def to_metres(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    x, y = _UTM54.transform(coords[:, 0], coords[:, 1])
+    return np.column_stack([x, y])
+CODES = ["01202", "01101", "01100", "01517"]  # 函館市, 札幌市中央区, 札幌市, 礼文町 (islands)
+
+
+def _points(geometry: dict[str, object]) -> int:
+    return int(shapely.get_num_coordinates(shape(geometry)))
+
+
+@pytest.mark.parametrize("tolerance", [50.0, 500.0])
+def test_simplified_boundaries_stay_within_the_tolerance(
+    geodata_loaded: Engine, tolerance: float
+) -> None:
+    with geodata_loaded.connect() as conn:
+        full = boundaries_geojson(conn, CODES)
+        simple = boundaries_geojson(conn, CODES, simplify_meters=tolerance)
+    assert set(full) == set(simple) == set(CODES)
+    for code in CODES:
+        original, simplified = shape(full[code]), shape(simple[code])
+        assert simple[code]["type"] == "MultiPolygon"
+        assert simplified.is_valid, code
+        assert _points(simple[code]) < _points(full[code]), code
+        distance = shapely.transform(original, to_metres).hausdorff_distance(
+            shapely.transform(simplified, to_metres)
+        )
+        # Douglas-Peucker moves no vertex farther than the tolerance; 1 m covers rounding.
+        assert distance <= tolerance + 1.0, code
+
+
+def test_negative_tolerance_is_refused(geodata_loaded: Engine) -> None:
+    with geodata_loaded.connect() as conn, pytest.raises(ValueError, match="negative"):
+        boundaries_geojson(conn, CODES, simplify_meters=-1)
