@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,17 @@ def _boundaries() -> dict[str, BaseGeometry]:
 @pytest.fixture(scope="module")
 def boundaries() -> dict[str, BaseGeometry]:
     return _boundaries()
+
+
+def _edited_seed(tmp_path: Path, edit: Callable[[list[dict[str, Any]]], None]) -> Path:
+    """A copy of the seed set whose facilities.yaml went through ``edit``."""
+    directory = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, directory)
+    path = directory / "facilities.yaml"
+    data = yaml.safe_load(path.read_text())
+    edit(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return directory
 
 
 def _facilities(engine: Engine) -> dict[str, Any]:
@@ -145,13 +157,11 @@ def test_loading_twice_leaves_counts_versions_and_audit_as_they_were(seed_loaded
 def test_a_change_in_a_file_is_a_new_version_with_an_audit_row(
     seed_loaded: Engine, tmp_path: Path
 ) -> None:
-    changed_dir = tmp_path / "seed"
-    shutil.copytree(SEED_DIR, changed_dir)
-    path = changed_dir / "facilities.yaml"
-    data = yaml.safe_load(path.read_text())
-    data[1]["services"] = data[1]["services"][:-1]  # 江別: drop 情報提供
-    data[1]["note"] = "changed by a test"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    def edit(data: list[dict[str, Any]]) -> None:
+        data[1]["services"] = data[1]["services"][:-1]  # 江別: drop 情報提供
+        data[1]["note"] = "changed by a test"
+
+    changed_dir = _edited_seed(tmp_path, edit)
     with seed_loaded.connect() as conn:
         last_audit = conn.scalar(text("SELECT max(id) FROM audit_log"))
     try:
@@ -187,13 +197,11 @@ def test_a_file_broken_only_in_its_geography_writes_nothing_of_it(
 ) -> None:
     """An unknown place passes the file checks and fails while writing: the facilities
     file's transaction is rolled back whole."""
-    broken_dir = tmp_path / "seed"
-    shutil.copytree(SEED_DIR, broken_dir)
-    path = broken_dir / "facilities.yaml"
-    data = yaml.safe_load(path.read_text())
-    data[0]["name_ja"] = "renamed, which must not be written"
-    data[5]["activity_area"] = "函館・東京"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    def edit(data: list[dict[str, Any]]) -> None:
+        data[0]["name_ja"] = "renamed, which must not be written"
+        data[5]["activity_area"] = "函館・東京"
+
+    broken_dir = _edited_seed(tmp_path, edit)
     before = _facility_table(seed_loaded)
 
     with pytest.raises(DataFileError) as caught:
@@ -227,14 +235,14 @@ def test_a_malformed_boundary_file_leaves_the_municipalities_unchanged(
 def test_a_typed_position_outside_its_municipality_is_refused(
     seed_loaded: Engine, tmp_path: Path
 ) -> None:
-    broken_dir = tmp_path / "seed"
-    shutil.copytree(SEED_DIR, broken_dir)
-    path = broken_dir / "facilities.yaml"
-    data = yaml.safe_load(path.read_text())
     # 江別's centre given a position in 函館 (its representative point, read from the file).
     hakodate = _boundaries()["01202"].point_on_surface()
-    data[1].update(location_precision="BUILDING", location={"lat": hakodate.y, "lon": hakodate.x})
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+    def edit(data: list[dict[str, Any]]) -> None:
+        data[1].update(location_precision="BUILDING",
+                       location={"lat": hakodate.y, "lon": hakodate.x})
+
+    broken_dir = _edited_seed(tmp_path, edit)
     before = _facility_table(seed_loaded)
     with pytest.raises(DataFileError) as caught:
         load_seed(seed_loaded, broken_dir)
