@@ -1,47 +1,61 @@
-"""Reading municipal boundaries for maps: full resolution for analysis, simplified on request
-so that a map does not download 17 MB of polygons."""
+"""Municipalities for the API: attributes, and boundaries as GeoJSON on request."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from psycopg import sql
 
-#: A metric projection for tolerances in metres: UTM zone 54N covers most of Hokkaido
-#: (138-144°E) and distorts the rest (to 146°E) by well under 1 %.
-METRIC_SRID = 32654
-#: Decimal places of GeoJSON coordinates: 1e-6° is about 0.1 m.
-COORDINATE_DECIMALS = 6
-
-_BOUNDARIES = text(
-    """
-    SELECT code, ST_AsGeoJSON(
-        CASE WHEN CAST(:tolerance AS float8) IS NULL THEN boundary
-             ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_ReducePrecision(
-                      ST_Transform(ST_SimplifyPreserveTopology(
-                          ST_Transform(boundary, :srid), CAST(:tolerance AS float8)), 4326),
-                      :grid)), 3))
-        END, :decimals) AS geojson
-    FROM municipality
-    WHERE code = ANY(:codes) AND boundary IS NOT NULL
-    """
-)
+from hub.db.pool import Database
+from hub.services.geometry import geojson, geojson_params
 
 
-def boundaries_geojson(
-    conn: Connection, codes: Sequence[str], simplify_meters: float | None = None
-) -> dict[str, dict[str, Any]]:
-    """GeoJSON MultiPolygons by code; with ``simplify_meters`` no vertex moves farther than
-    that (Douglas-Peucker with topology kept within each polygon; borders shared with a
-    neighbour are simplified separately on each side). Simplified output is snapped to the
-    GeoJSON grid and made valid again: parts of an archipelago can touch once simplified."""
-    if simplify_meters is not None and simplify_meters < 0:
-        raise ValueError("simplify_meters must not be negative")
-    rows = conn.execute(
-        _BOUNDARIES,
-        {"codes": list(codes), "tolerance": simplify_meters, "srid": METRIC_SRID,
-         "decimals": COORDINATE_DECIMALS, "grid": 10.0**-COORDINATE_DECIMALS},
+@dataclass(frozen=True, slots=True)
+class MunicipalityRow:
+    code: str
+    name_ja: str
+    name_kana: str | None
+    name_en: str | None
+    subprefecture: str
+    parent_code: str | None
+    northern_territories: bool
+    population: int | None
+    population_year: int | None
+
+
+_COLUMNS = ("code, name_ja, name_kana, name_en, subprefecture, parent_code, "
+            "northern_territories, population, population_year")
+
+
+def _row(record: dict[str, Any]) -> MunicipalityRow:
+    return MunicipalityRow(*(record[name] for name in MunicipalityRow.__slots__))
+
+
+async def by_codes(db: Database, codes: Sequence[str]) -> dict[str, MunicipalityRow]:
+    records = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM municipality WHERE code = ANY(%(codes)s)", {"codes": list(codes)}
     )
-    return {code: json.loads(geojson) for code, geojson in rows}
+    return {r["code"]: _row(r) for r in records}
+
+
+async def listing(db: Database, subprefecture: str | None) -> list[MunicipalityRow]:
+    """Every municipality and ward in code order, or those of one subprefecture."""
+    records = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM municipality"
+        " WHERE %(sub)s::text IS NULL OR subprefecture = %(sub)s ORDER BY code",
+        {"sub": subprefecture},
+    )
+    return [_row(r) for r in records]
+
+
+async def boundaries(db: Database, codes: Sequence[str], simplify_meters: float | None = None
+                     ) -> dict[str, dict[str, Any]]:
+    query = sql.SQL(
+        "SELECT code, {geojson} AS geojson FROM municipality"
+        " WHERE code = ANY(%(codes)s) AND boundary IS NOT NULL"
+    ).format(geojson=geojson("boundary"))
+    records = await db.fetch_all(query, {"codes": list(codes), **geojson_params(simplify_meters)})
+    return {r["code"]: json.loads(r["geojson"]) for r in records}

@@ -1,0 +1,25 @@
+"""Errors a client can cause, raised anywhere below the API and given their GraphQL code
+(extensions.code of the contract) at the top."""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Base of the errors whose message may be shown to a client as it is."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InputError(HubError):
+    """Bad input: which field, and what is wrong with it."""
+
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(HubError):
+    code = "NOT_FOUND"

@@ -1,0 +1,267 @@
+"""Finding facilities: the list with its filter, the nearest ones, the ones serving a point.
+
+Distances are geodesic metres on WGS 84 (PostGIS geography, spheroid). Every query sees
+only live facilities (not archived) of one kind: real ones, or, on a benchmark server,
+synthetic ones (HUB_SERVE_SYNTHETIC); the two never mix in an answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from psycopg import sql
+
+from hub.db.pool import Database
+from hub.domain.errors import InputError
+from hub.domain.filters import FacilityFilter
+from hub.services.geometry import geojson, geojson_params
+
+COLUMNS = sql.SQL(
+    "f.id, f.code, f.name_ja, f.name_kana, f.name_en, f.category, f.operator_id,"
+    " f.municipality_code, f.address, ST_Y(f.location) AS lat, ST_X(f.location) AS lon,"
+    " f.location_precision, f.activity_area, f.established_on, f.legal_basis, f.sources,"
+    " f.version, f.updated_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityRow:
+    id: int
+    code: str
+    name_ja: str
+    name_kana: str | None
+    name_en: str | None
+    category: str
+    operator_id: int
+    municipality_code: str | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+    location_precision: str
+    activity_area: str | None
+    established_on: dt.date | None
+    legal_basis: str | None
+    sources: list[str]
+    version: int
+    updated_at: dt.datetime
+
+
+_FIELDS = FacilityRow.__slots__
+
+
+def to_row(record: dict[str, Any]) -> FacilityRow:
+    return FacilityRow(*(record[name] for name in _FIELDS))
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[FacilityRow]
+    has_next: bool
+    total: int
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def where(flt: FacilityFilter | None, synthetic: bool) -> tuple[sql.Composable, dict[str, Any]]:
+    """The WHERE condition for a filter, over ``facility f``, with its parameters."""
+    parts: list[sql.Composable] = [
+        sql.SQL("f.archived_at IS NULL AND f.synthetic = %(synthetic)s")
+    ]
+    params: dict[str, Any] = {"synthetic": synthetic}
+    if flt is None:
+        return parts[0], params
+    if flt.categories is not None:
+        parts.append(sql.SQL("f.category = ANY(%(categories)s)"))
+        params["categories"] = list(flt.categories)
+    if flt.operator_levels is not None:
+        parts.append(sql.SQL(
+            "f.operator_id IN (SELECT id FROM operator WHERE level = ANY(%(levels)s))"
+        ))
+        params["levels"] = list(flt.operator_levels)
+    if flt.services is not None:
+        parts.append(sql.SQL(
+            "%(services)s::text[] <@ ARRAY(SELECT s.service_code FROM facility_service s"
+            " WHERE s.facility_id = f.id)"
+        ))
+        params["services"] = list(flt.services)
+    if flt.municipality_codes is not None:
+        parts.append(sql.SQL(
+            "f.municipality_code IN (SELECT code FROM municipality"
+            " WHERE code = ANY(%(mcodes)s) OR parent_code = ANY(%(mcodes)s))"
+        ))
+        params["mcodes"] = list(flt.municipality_codes)
+    if flt.subprefecture is not None:
+        parts.append(sql.SQL(
+            "f.municipality_code IN (SELECT code FROM municipality"
+            " WHERE subprefecture = %(subprefecture)s)"
+        ))
+        params["subprefecture"] = flt.subprefecture
+    if flt.text is not None:
+        parts.append(sql.SQL(
+            "(f.name_ja || ' ' || coalesce(f.name_kana, '') || ' ' || coalesce(f.name_en, ''))"
+            " ILIKE %(text)s"
+        ))
+        params["text"] = f"%{_escape_like(flt.text)}%"
+    if flt.bbox is not None:
+        parts.append(sql.SQL(
+            "f.location && ST_MakeEnvelope(%(x1)s, %(y1)s, %(x2)s, %(y2)s, 4326)"
+        ))
+        params.update(zip(("x1", "y1", "x2", "y2"), flt.bbox, strict=True))
+    if flt.within is not None:
+        parts.append(sql.SQL("ST_Intersects(f.location, ST_GeomFromWKB(%(within)s, 4326))"))
+        params["within"] = shapely.to_wkb(flt.within)
+    return sql.SQL(" AND ").join(parts), params
+
+
+async def check_references(db: Database, flt: FacilityFilter | None, field: str) -> None:
+    """Unknown service codes, municipality codes or subprefectures are the client's mistake."""
+    if flt is None or (flt.services is None and flt.municipality_codes is None
+                       and flt.subprefecture is None):
+        return
+    row = await db.fetch_one(
+        "SELECT"
+        " ARRAY(SELECT x FROM unnest(%(services)s::text[]) x"
+        "   WHERE x NOT IN (SELECT code FROM service)) AS services,"
+        " ARRAY(SELECT x FROM unnest(%(mcodes)s::text[]) x"
+        "   WHERE x NOT IN (SELECT code FROM municipality)) AS mcodes,"
+        " %(subprefecture)s::text IS NULL OR EXISTS (SELECT 1 FROM municipality"
+        "   WHERE subprefecture = %(subprefecture)s) AS subprefecture",
+        {"services": list(flt.services or []), "mcodes": list(flt.municipality_codes or []),
+         "subprefecture": flt.subprefecture},
+    )
+    assert row is not None
+    if row["services"]:
+        raise InputError(f"{field}.services: unknown service codes {row['services']}",
+                         f"{field}.services")
+    if row["mcodes"]:
+        raise InputError(f"{field}.municipalityCodes: unknown municipality codes "
+                         f"{row['mcodes']}", f"{field}.municipalityCodes")
+    if not row["subprefecture"]:
+        raise InputError(f"{field}.subprefecture: unknown subprefecture {flt.subprefecture!r}",
+                         f"{field}.subprefecture")
+
+
+async def page(db: Database, flt: FacilityFilter | None, first: int, after: str | None,
+               synthetic: bool = False) -> Page:
+    """One page of the list in code order (stable), and how many match in all."""
+    condition, params = where(flt, synthetic)
+    query = sql.SQL(
+        "WITH matching AS (SELECT {columns} FROM facility f WHERE {condition})"
+        " SELECT m.*, (SELECT count(*) FROM matching) AS total FROM matching m"
+        " WHERE %(after)s::text IS NULL OR m.code > %(after)s"
+        " ORDER BY m.code LIMIT %(limit)s"
+    ).format(columns=COLUMNS, condition=condition)
+    records = await db.fetch_all(query, {**params, "after": after, "limit": first + 1})
+    total = int(records[0]["total"]) if records else await _count(db, condition, params)
+    return Page([to_row(r) for r in records[:first]], len(records) > first, total)
+
+
+async def _count(db: Database, condition: sql.Composable, params: dict[str, Any]) -> int:
+    row = await db.fetch_one(
+        sql.SQL("SELECT count(*) AS n FROM facility f WHERE {}").format(condition), params
+    )
+    return int(row["n"]) if row else 0
+
+
+# The k nearest by geodesic distance, exactly: the k nearest by planar (degree) distance,
+# found with the GIST index (<->), bound the search radius, since k facilities lie within
+# the farthest of them; every facility within that radius is then measured on the spheroid.
+_NEAREST = """
+WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g),
+qg AS (SELECT g, g::geography AS gg FROM q),
+candidates AS (
+    SELECT f.location FROM facility f, q
+    WHERE f.location IS NOT NULL AND {condition}
+    ORDER BY f.location <-> q.g LIMIT %(first)s),
+reach AS (
+    SELECT least(max(ST_Distance(c.location::geography, qg.gg)),
+                 coalesce(%(max_distance)s::float8, 'Infinity')) AS r
+    FROM candidates c, qg)
+SELECT {columns}, ST_Distance(f.location::geography, qg.gg) AS distance
+FROM facility f, qg, reach
+WHERE f.location IS NOT NULL AND {condition}
+  AND ST_DWithin(f.location::geography, qg.gg, reach.r)
+ORDER BY distance, f.code
+LIMIT %(first)s
+"""
+
+
+async def nearest(db: Database, lat: float, lon: float, first: int,
+                  flt: FacilityFilter | None, max_distance: float | None,
+                  synthetic: bool = False) -> list[tuple[FacilityRow, float]]:
+    condition, params = where(flt, synthetic)
+    query = sql.SQL(_NEAREST).format(columns=COLUMNS, condition=condition)
+    records = await db.fetch_all(query, {**params, "lat": lat, "lon": lon, "first": first,
+                                         "max_distance": max_distance})
+    return [(to_row(r), float(r["distance"])) for r in records]
+
+
+_SERVING = """
+WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g)
+SELECT {columns},
+       CASE WHEN f.location IS NULL THEN NULL
+            ELSE ST_Distance(f.location::geography, q.g::geography) END AS distance
+FROM facility f, q
+WHERE {condition} AND ST_Intersects(f.service_area, q.g)
+ORDER BY distance NULLS LAST, f.code
+"""
+
+
+async def serving(db: Database, lat: float, lon: float, flt: FacilityFilter | None,
+                  synthetic: bool = False) -> list[FacilityRow]:
+    """Facilities whose service area holds the point: nearest first, programmes last."""
+    condition, params = where(flt, synthetic)
+    query = sql.SQL(_SERVING).format(columns=COLUMNS, condition=condition)
+    return [to_row(r) for r in await db.fetch_all(query, {**params, "lat": lat, "lon": lon})]
+
+
+async def by_ids(db: Database, ids: Sequence[int], synthetic: bool = False
+                 ) -> dict[int, FacilityRow]:
+    query = sql.SQL(
+        "SELECT {columns} FROM facility f WHERE f.id = ANY(%(ids)s)"
+        " AND f.archived_at IS NULL AND f.synthetic = %(synthetic)s"
+    ).format(columns=COLUMNS)
+    records = await db.fetch_all(query, {"ids": list(ids), "synthetic": synthetic})
+    return {r["id"]: to_row(r) for r in records}
+
+
+async def by_code(db: Database, code: str, synthetic: bool = False) -> FacilityRow | None:
+    query = sql.SQL(
+        "SELECT {columns} FROM facility f WHERE f.code = %(code)s"
+        " AND f.archived_at IS NULL AND f.synthetic = %(synthetic)s"
+    ).format(columns=COLUMNS)
+    record = await db.fetch_one(query, {"code": code, "synthetic": synthetic})
+    return to_row(record) if record else None
+
+
+async def in_municipalities(db: Database, codes: Sequence[str], flt: FacilityFilter | None,
+                            synthetic: bool = False) -> dict[str, list[FacilityRow]]:
+    """Facilities located in each municipality; a city includes its wards."""
+    condition, params = where(flt, synthetic)
+    query = sql.SQL(
+        "SELECT m.code AS asked, {columns} FROM municipality m"
+        " JOIN facility f ON f.municipality_code = m.code OR f.municipality_code IN"
+        "   (SELECT w.code FROM municipality w WHERE w.parent_code = m.code)"
+        " WHERE m.code = ANY(%(asked)s) AND {condition} ORDER BY f.code"
+    ).format(columns=COLUMNS, condition=condition)
+    found: dict[str, list[FacilityRow]] = {code: [] for code in codes}
+    for record in await db.fetch_all(query, {**params, "asked": list(codes)}):
+        found[record["asked"]].append(to_row(record))
+    return found
+
+
+async def service_areas(db: Database, ids: Sequence[int], simplify_meters: float | None
+                        ) -> dict[int, dict[str, Any]]:
+    query = sql.SQL(
+        "SELECT f.id, {geojson} AS geojson FROM facility f"
+        " WHERE f.id = ANY(%(ids)s) AND f.service_area IS NOT NULL"
+    ).format(geojson=geojson("f.service_area"))
+    records = await db.fetch_all(query, {"ids": list(ids), **geojson_params(simplify_meters)})
+    return {r["id"]: json.loads(r["geojson"]) for r in records}
