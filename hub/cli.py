@@ -65,7 +65,8 @@ def serve(
     listen_host = host or settings.host
     listen_port = port or settings.port
     print(f"Hub is serving GraphQL at http://{listen_host}:{listen_port}/graphql", flush=True)
-    uvicorn.run(create_app(url), host=listen_host, port=listen_port, log_level="warning")
+    uvicorn.run(create_app(url, settings), host=listen_host, port=listen_port,
+                log_level="warning")
 
 
 def _track(items: Iterable[T], description: str, total: int | None = None) -> Iterable[T]:

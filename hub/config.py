@@ -65,6 +65,12 @@ class Settings:
     statement_timeout_ms: int = 15_000
     #: The folder with the municipal boundaries and population (../shared/geodata).
     geodata_dir: Path = PROJECT_ROOT.parent / "shared" / "geodata"
+    #: Serve only the synthetic facilities of ``hub dev synth`` instead of the real ones: for
+    #: benchmark servers. The two kinds never appear in one answer.
+    serve_synthetic: bool = False
+    #: Connections the server keeps to the database.
+    pool_min: int = 2
+    pool_max: int = 16
     #: Which population table to load: "registry" (住民基本台帳 2025-01-01, the default) or
     #: "census" (2025 census, preliminary count).
     population_table: str = "registry"
@@ -99,6 +105,10 @@ class Settings:
             statement_timeout_ms=_int("HUB_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
             geodata_dir=_path("HUB_GEODATA") or defaults.geodata_dir,
             population_table=os.environ.get("HUB_POPULATION") or defaults.population_table,
+            serve_synthetic=os.environ.get("HUB_SERVE_SYNTHETIC", "").lower()
+            in ("1", "true", "yes"),
+            pool_min=_int("HUB_POOL_MIN", defaults.pool_min),
+            pool_max=_int("HUB_POOL_MAX", defaults.pool_max),
         )
 
 

@@ -1,19 +1,48 @@
-"""The Starlette application: /graphql (with GraphiQL in a browser), /health and /ready."""
+"""The Starlette application: /graphql (GraphiQL in a browser), /health and /ready."""
 
 from __future__ import annotations
 
-import psycopg
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from hub.config import Settings
+from hub.db.pool import Database
+from hub.graphql.context import Context, Loaders
 from hub.graphql.schema import schema
 
 
-def create_app(database_url: str) -> Starlette:
+class HubGraphQL(GraphQL[Context, None]):
+    def __init__(self, db: Database, synthetic: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.db = db
+        self.synthetic = synthetic
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
+                          ) -> Context:
+        return Context(db=self.db, synthetic=self.synthetic,
+                       loaders=Loaders(self.db, self.synthetic))
+
+
+def create_app(database_url: str, settings: Settings | None = None) -> Starlette:
     """The ASGI app for one database; ``hub serve`` runs it under uvicorn."""
+    settings = settings or Settings()
+    db = Database(database_url, settings.statement_timeout_ms, settings.pool_min,
+                  settings.pool_max)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            yield
+        finally:
+            await db.close()
 
     async def health(_: Request) -> JSONResponse:
         """The process is up (it does not look at the database: that is /ready)."""
@@ -22,19 +51,20 @@ def create_app(database_url: str) -> Starlette:
     async def ready(_: Request) -> JSONResponse:
         """The database answers; load balancers send traffic only when it does."""
         try:
-            conn = await psycopg.AsyncConnection.connect(database_url, connect_timeout=3)
-            async with conn:
-                await conn.execute("SELECT 1")
-        except psycopg.Error:
+            await db.fetch_one("SELECT 1")
+        except Exception:  # any failure to reach the database means not ready
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    graphql_app: GraphQL[None, None] = GraphQL(schema, graphql_ide="graphiql")
-    return Starlette(
+    graphql_app = HubGraphQL(db, settings.serve_synthetic)
+    app = Starlette(
         routes=[
             Route("/health", health),
             Route("/ready", ready),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
         ],
+        lifespan=lifespan,
     )
+    app.state.db = db
+    return app

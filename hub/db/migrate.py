@@ -17,7 +17,11 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 #: Tables PostGIS owns, and indexes only the migrations know (expression indexes, which
 #: autogenerate cannot compare).
-_NOT_IN_MODELS = {("table", "spatial_ref_sys"), ("index", "ix_facility_names_trgm")}
+_NOT_IN_MODELS = {
+    ("table", "spatial_ref_sys"),
+    ("index", "ix_facility_names_trgm"),
+    ("index", "ix_facility_location_geography"),
+}
 
 
 def include_object(

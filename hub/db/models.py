@@ -161,7 +161,9 @@ class Facility(Base):
     """A facility, or a programme with many sites (public housing) and no single location.
 
     Name search uses a trigram index over ``name_ja || name_kana || name_en``
-    (``ix_facility_names_trgm``); being an expression index it lives in the migration only.
+    (``ix_facility_names_trgm``) and geodesic search a GIST index on
+    ``location::geography`` (``ix_facility_location_geography``); being expression indexes
+    they live in the migrations only.
     """
 
     __tablename__ = "facility"

@@ -1,18 +1,43 @@
-"""The GraphQL schema. Later issues add the contract's queries; for now it answers
-``{ __typename }`` and says which version of the hub is serving."""
+"""The schema, with the protections every public GraphQL server needs: limits on depth,
+aliases and tokens, cached parsing and validation, and error codes without stack traces."""
 
 from __future__ import annotations
 
-from importlib.metadata import version
-
 import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
 
+from hub.graphql.errors import ErrorCodes
+from hub.graphql.query import Query
+from hub.graphql.types import GeoJSON
 
-@strawberry.type
-class Query:
-    @strawberry.field(description="Version of the hub package serving this API.")
-    def hub_version(self) -> str:
-        return version("hub")
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5_000
 
+GEOJSON_SCALAR = strawberry.scalar(
+    name="GeoJSON",
+    description="An RFC 7946 geometry object, coordinates [lon, lat] in WGS 84.",
+    serialize=lambda value: value,
+    parse_value=lambda value: value,
+)
 
-schema = strawberry.Schema(query=Query)
+schema = strawberry.Schema(
+    query=Query,
+    config=StrawberryConfig(scalar_map={GeoJSON: GEOJSON_SCALAR}),
+    extensions=[
+        ErrorCodes,
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # Parsing and validation results are cached across requests (module-level LRU).
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ],
+)

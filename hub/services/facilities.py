@@ -172,7 +172,10 @@ async def _count(db: Database, condition: sql.Composable, params: dict[str, Any]
 
 # The k nearest by geodesic distance, exactly: the k nearest by planar (degree) distance,
 # found with the GIST index (<->), bound the search radius, since k facilities lie within
-# the farthest of them; every facility within that radius is then measured on the spheroid.
+# the farthest of them; every facility within that radius is then measured on the spheroid
+# (ST_DWithin on geography, with its own GIST index). The radius gets a metre of slack
+# because ST_DWithin and ST_Distance round differently; the final order and the
+# maxDistanceMeters bound use ST_Distance alone.
 _NEAREST = """
 WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g),
 qg AS (SELECT g, g::geography AS gg FROM q),
@@ -182,13 +185,16 @@ candidates AS (
     ORDER BY f.location <-> q.g LIMIT %(first)s),
 reach AS (
     SELECT least(max(ST_Distance(c.location::geography, qg.gg)),
-                 coalesce(%(max_distance)s::float8, 'Infinity')) AS r
+                 %(max_distance)s::float8) + 1.0 AS r
     FROM candidates c, qg)
-SELECT {columns}, ST_Distance(f.location::geography, qg.gg) AS distance
-FROM facility f, qg, reach
-WHERE f.location IS NOT NULL AND {condition}
-  AND ST_DWithin(f.location::geography, qg.gg, reach.r)
-ORDER BY distance, f.code
+SELECT * FROM (
+    SELECT {columns}, ST_Distance(f.location::geography, qg.gg) AS distance
+    FROM facility f, qg, reach
+    WHERE f.location IS NOT NULL AND {condition}
+      AND ST_DWithin(f.location::geography, qg.gg, reach.r)
+) found
+WHERE %(max_distance)s::float8 IS NULL OR distance <= %(max_distance)s::float8
+ORDER BY distance, code
 LIMIT %(first)s
 """
 

@@ -1,0 +1,49 @@
+"""Every error leaves with an extensions.code of the contract and without a stack trace.
+
+Errors the hub raises on purpose (hub.domain.errors) keep their message and say which field;
+GraphQL's own validation errors are the client's (BAD_USER_INPUT), unless a limit refused
+the query (QUERY_TOO_COMPLEX); anything else is logged in full on the server and reaches
+the client as INTERNAL with a fixed message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from hub.domain.errors import HubError
+
+log = logging.getLogger("hub.graphql")
+
+#: How strawberry's limiters word their refusals.
+_TOO_COMPLEX = ("exceeds maximum operation depth", "aliases found", "tokens")
+
+
+def _classified(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, HubError):
+        extensions = {"code": original.code}
+        if original.field:
+            extensions["field"] = original.field
+        return GraphQLError(original.message, nodes=error.nodes, path=error.path,
+                            extensions=extensions)
+    if original is None:
+        code = ("QUERY_TOO_COMPLEX" if any(w in error.message for w in _TOO_COMPLEX)
+                else "BAD_USER_INPUT")
+        return GraphQLError(error.message, nodes=error.nodes, path=error.path,
+                            extensions={"code": code})
+    log.error("internal error at %s", error.path, exc_info=original)
+    return GraphQLError("Internal server error.", nodes=error.nodes, path=error.path,
+                        extensions={"code": "INTERNAL"})
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [_classified(e) for e in errors]

@@ -1,0 +1,153 @@
+"""The Query root: every read of the contract but coverage, events and alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib.metadata import version
+from typing import Annotated
+
+import strawberry
+
+from hub.domain.errors import InputError
+from hub.domain.filters import check_distance, check_first, decode_cursor, encode_cursor
+from hub.graphql.inputs import FacilityFilterInput, GeoPointInput, to_filter, to_point
+from hub.graphql.types import (
+    Consultation,
+    ConsultationSession,
+    Ctx,
+    Facility,
+    FacilityCategory,
+    FacilityConnection,
+    FacilityEdge,
+    Initiative,
+    InitiativeStatus,
+    Municipality,
+    NearbyFacility,
+    PageInfo,
+    Partnership,
+)
+from hub.services import calendar, catalog, datasets, facilities, municipalities
+
+
+@strawberry.type
+class DataSource:
+    kind: str
+    name: str
+    as_of: dt.date | None
+    attribution: str = strawberry.field(description="The credit to show with this data.")
+
+
+def _facility_id(value: strawberry.ID, field: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(f"{field}: {value!r} is not a facility id", field) from None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Version of the hub package serving this API.")
+    def hub_version(self) -> str:
+        return version("hub")
+
+    @strawberry.field(description="One facility by id or by code.")
+    async def facility(self, info: Ctx, id: strawberry.ID | None = None,
+                       code: str | None = None) -> Facility | None:
+        if (id is None) == (code is None):
+            raise InputError("facility: give exactly one of id and code", "id")
+        if id is not None:
+            row = await info.context.loaders.facility.load(_facility_id(id, "id"))
+        else:
+            row = await facilities.by_code(info.context.db, code or "", info.context.synthetic)
+        return Facility.of(row) if row else None
+
+    @strawberry.field(description="Facilities in code order, a page at a time.")
+    async def facilities(self, info: Ctx, filter: FacilityFilterInput | None = None,
+                         first: int | None = 50, after: str | None = None
+                         ) -> FacilityConnection:
+        first = check_first(50 if first is None else first)
+        code = decode_cursor(after) if after is not None else None
+        flt = to_filter(filter)
+        await facilities.check_references(info.context.db, flt, "filter")
+        found = await facilities.page(info.context.db, flt, first, code, info.context.synthetic)
+        edges = [FacilityEdge(cursor=encode_cursor(r.code), node=Facility.of(r))
+                 for r in found.rows]
+        return FacilityConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=found.has_next,
+                               end_cursor=edges[-1].cursor if edges else None),
+            total_count=found.total,
+        )
+
+    @strawberry.field(description="Facilities with a location, nearest first (geodesic metres; "
+                      "ties by code).")
+    async def nearest_facilities(self, info: Ctx, near: GeoPointInput, first: int | None = 5,
+                                 filter: FacilityFilterInput | None = None,
+                                 max_distance_meters: float | None = None
+                                 ) -> list[NearbyFacility]:
+        lat, lon = to_point(near, "near")
+        first = check_first(5 if first is None else first)
+        check_distance(max_distance_meters)
+        flt = to_filter(filter)
+        await facilities.check_references(info.context.db, flt, "filter")
+        found = await facilities.nearest(info.context.db, lat, lon, first, flt,
+                                         max_distance_meters, info.context.synthetic)
+        return [NearbyFacility(facility=Facility.of(row), distance_meters=distance)
+                for row, distance in found]
+
+    @strawberry.field(description="Facilities whose service area contains the point: the ones "
+                      "responsible for a resident there; nearest first, programmes last.")
+    async def facilities_serving(self, info: Ctx, point: GeoPointInput,
+                                 filter: FacilityFilterInput | None = None) -> list[Facility]:
+        lat, lon = to_point(point, "point")
+        flt = to_filter(filter)
+        await facilities.check_references(info.context.db, flt, "filter")
+        rows = await facilities.serving(info.context.db, lat, lon, flt, info.context.synthetic)
+        return [Facility.of(r) for r in rows]
+
+    @strawberry.field
+    async def municipality(self, info: Ctx, code: str) -> Municipality | None:
+        row = await info.context.loaders.municipality.load(code)
+        return Municipality.of(row) if row else None
+
+    @strawberry.field(description="Municipalities and Sapporo's wards in code order.")
+    async def municipalities(self, info: Ctx, subprefecture: str | None = None
+                             ) -> list[Municipality]:
+        rows = await municipalities.listing(info.context.db, subprefecture)
+        if subprefecture is not None and not rows:
+            raise InputError(f"subprefecture: unknown subprefecture {subprefecture!r}",
+                             "subprefecture")
+        return [Municipality.of(r) for r in rows]
+
+    @strawberry.field
+    async def partnerships(self, info: Ctx, category: FacilityCategory | None = None
+                           ) -> list[Partnership]:
+        rows = await catalog.partnerships(info.context.db,
+                                          category.value if category else None)
+        return [Partnership.of(r) for r in rows]
+
+    @strawberry.field
+    async def initiatives(self, info: Ctx, status: InitiativeStatus | None = None,
+                          fiscal_year: int | None = None) -> list[Initiative]:
+        rows = await catalog.initiatives(info.context.db, status.value if status else None,
+                                         fiscal_year)
+        return [Initiative.of(r) for r in rows]
+
+    @strawberry.field(description="Every session of every consultation rule from `from` to "
+                      "`to` inclusive (Asia/Tokyo), both centres in one list, by start.")
+    async def consultation_sessions(
+        self, info: Ctx,
+        from_: Annotated[dt.date, strawberry.argument(name="from")],
+        to: dt.date,
+        facility_ids: list[strawberry.ID] | None = None,
+    ) -> list[ConsultationSession]:
+        ids = ([_facility_id(i, "facilityIds") for i in facility_ids]
+               if facility_ids is not None else None)
+        found = await calendar.sessions(info.context.db, from_, to, ids)
+        return [ConsultationSession(consultation=Consultation.of(s.consultation),
+                                    starts_at=s.starts_at, ends_at=s.ends_at) for s in found]
+
+    @strawberry.field(description="Where the loaded data comes from, with the credit to show.")
+    async def data_sources(self, info: Ctx) -> list[DataSource]:
+        return [DataSource(kind=d.kind, name=d.name, as_of=d.as_of, attribution=d.attribution)
+                for d in await datasets.listing(info.context.db)]

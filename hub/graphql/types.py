@@ -1,0 +1,356 @@
+"""The GraphQL types of the contract, each close to its resolvers. Relations go through the
+request's DataLoaders (info.context.loaders), never a query per object."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, NewType
+
+import strawberry
+from strawberry.types import Info
+
+from hub.graphql.context import Context
+from hub.services.catalog import (
+    ConsultationRow,
+    InitiativeRow,
+    MetricRow,
+    OperatorRow,
+    PartnershipRow,
+    RoleDivisionRow,
+    ServiceRow,
+)
+from hub.services.facilities import FacilityRow
+from hub.services.municipalities import MunicipalityRow
+
+#: An RFC 7946 geometry object; its scalar definition is in hub.graphql.schema.
+GeoJSON = NewType("GeoJSON", object)
+
+if TYPE_CHECKING:
+    from hub.graphql.inputs import FacilityFilterInput
+
+Ctx = Info[Context, None]
+
+
+@strawberry.enum
+class FacilityCategory(Enum):
+    CITIZEN_ACTIVITY = "CITIZEN_ACTIVITY"
+    GENDER_EQUALITY = "GENDER_EQUALITY"
+    CONSUMER = "CONSUMER"
+    PARK = "PARK"
+    INDUSTRY_VOCATIONAL = "INDUSTRY_VOCATIONAL"
+    PUBLIC_HOUSING = "PUBLIC_HOUSING"
+
+
+@strawberry.enum
+class OperatorLevel(Enum):
+    PREFECTURE = "PREFECTURE"
+    CITY = "CITY"
+    MUNICIPALITY = "MUNICIPALITY"
+    NPO = "NPO"
+    OTHER = "OTHER"
+
+
+@strawberry.enum
+class LocationPrecision(Enum):
+    EXACT = "EXACT"
+    BUILDING = "BUILDING"
+    WARD = "WARD"
+    MUNICIPALITY = "MUNICIPALITY"
+    NONE = "NONE"
+
+
+@strawberry.enum
+class InitiativeStatus(Enum):
+    ACHIEVED = "ACHIEVED"
+    PLANNED = "PLANNED"
+
+
+@strawberry.type
+class GeoPoint:
+    lat: float
+    lon: float
+
+
+@strawberry.type
+class Operator:
+    id: strawberry.ID
+    name: str
+    level: OperatorLevel
+
+    @classmethod
+    def of(cls, row: OperatorRow) -> Operator:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, level=OperatorLevel(row.level))
+
+
+@strawberry.type
+class Service:
+    code: str
+    name_ja: str
+    name_en: str
+
+    @classmethod
+    def of(cls, row: ServiceRow) -> Service:
+        return cls(code=row.code, name_ja=row.name_ja, name_en=row.name_en)
+
+
+@strawberry.type
+class Municipality:
+    code: str = strawberry.field(description='5-digit 全国地方公共団体コード, e.g. "01100".')
+    name_ja: str
+    name_kana: str | None
+    name_en: str | None
+    subprefecture: str
+    population: int | None
+    population_year: int | None
+    northern_territories: bool = strawberry.field(
+        description="One of the six Northern Territories villages: not a coverage unit."
+    )
+    parent_code: strawberry.Private[str | None]
+
+    @classmethod
+    def of(cls, row: MunicipalityRow) -> Municipality:
+        return cls(code=row.code, name_ja=row.name_ja, name_kana=row.name_kana,
+                   name_en=row.name_en, subprefecture=row.subprefecture,
+                   population=row.population, population_year=row.population_year,
+                   northern_territories=row.northern_territories, parent_code=row.parent_code)
+
+    @strawberry.field(description="The boundary; simplifyMeters (e.g. 100) keeps every vertex "
+                      "within that many metres of the full-resolution border.")
+    async def boundary(self, info: Ctx, simplify_meters: float | None = None) -> GeoJSON | None:
+        result: GeoJSON | None = await info.context.loaders.geometry(
+            "boundary", simplify_meters).load(self.code)
+        return result
+
+    @strawberry.field(description="The city a ward belongs to.")
+    async def parent(self, info: Ctx) -> Municipality | None:
+        if self.parent_code is None:
+            return None
+        row = await info.context.loaders.municipality.load(self.parent_code)
+        return Municipality.of(row) if row else None
+
+    @strawberry.field(description="Facilities located here; a city includes its wards.")
+    async def facilities(self, info: Ctx,
+                         filter: Annotated[FacilityFilterInput, strawberry.lazy(
+                             "hub.graphql.inputs")] | None = None) -> list[Facility]:
+        from hub.graphql.inputs import to_filter
+
+        flt = to_filter(filter)
+        rows = await info.context.loaders.facilities_in(flt).load(self.code)
+        return [Facility.of(row) for row in rows]
+
+
+@strawberry.type
+class Facility:
+    id: strawberry.ID
+    code: str = strawberry.field(description="Stable human key used in data files.")
+    name_ja: str
+    name_kana: str | None
+    name_en: str | None
+    category: FacilityCategory
+    address: str | None
+    location: GeoPoint | None = strawberry.field(
+        description="Null for programmes with no single site."
+    )
+    location_precision: LocationPrecision
+    activity_area: str | None = strawberry.field(
+        description='As written in the source, e.g. "江別市内", "全道".'
+    )
+    established_on: dt.date | None
+    legal_basis: str | None
+    sources: list[str]
+    version: int
+    updated_at: dt.datetime
+    row: strawberry.Private[FacilityRow]
+
+    @classmethod
+    def of(cls, row: FacilityRow) -> Facility:
+        return cls(
+            id=strawberry.ID(str(row.id)), code=row.code, name_ja=row.name_ja,
+            name_kana=row.name_kana, name_en=row.name_en,
+            category=FacilityCategory(row.category), address=row.address,
+            location=GeoPoint(lat=row.lat, lon=row.lon) if row.lat is not None
+            and row.lon is not None else None,
+            location_precision=LocationPrecision(row.location_precision),
+            activity_area=row.activity_area, established_on=row.established_on,
+            legal_basis=row.legal_basis, sources=list(row.sources), version=row.version,
+            updated_at=row.updated_at, row=row,
+        )
+
+    @strawberry.field
+    async def operator(self, info: Ctx) -> Operator:
+        row = await info.context.loaders.operator.load(self.row.operator_id)
+        assert row is not None  # a foreign key
+        return Operator.of(row)
+
+    @strawberry.field
+    async def municipality(self, info: Ctx) -> Municipality | None:
+        if self.row.municipality_code is None:
+            return None
+        row = await info.context.loaders.municipality.load(self.row.municipality_code)
+        return Municipality.of(row) if row else None
+
+    @strawberry.field(description="The area the facility serves; simplifyMeters as for "
+                      "Municipality.boundary.")
+    async def service_area(self, info: Ctx, simplify_meters: float | None = None
+                           ) -> GeoJSON | None:
+        result: GeoJSON | None = await info.context.loaders.geometry(
+            "service_area", simplify_meters).load(self.row.id)
+        return result
+
+    @strawberry.field
+    async def services(self, info: Ctx) -> list[Service]:
+        return [Service.of(r) for r in await info.context.loaders.services.load(self.row.id)]
+
+    @strawberry.field
+    async def consultations(self, info: Ctx) -> list[Consultation]:
+        rows = await info.context.loaders.consultations.load(self.row.id)
+        return [Consultation.of(r) for r in rows]
+
+    @strawberry.field(description="The 道/市 partnerships this facility is part of, with the "
+                      "partner facility and its services (the documents' mutual PR).")
+    async def partnerships(self, info: Ctx) -> list[Partnership]:
+        rows = await info.context.loaders.partnerships.load(self.row.id)
+        return [Partnership.of(r) for r in rows]
+
+
+@strawberry.type
+class FacilityEdge:
+    cursor: str
+    node: Facility
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class FacilityConnection:
+    edges: list[FacilityEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class NearbyFacility:
+    facility: Facility
+    distance_meters: float = strawberry.field(description="Geodesic metres on WGS 84.")
+
+
+@strawberry.type
+class RoleDivision:
+    area: str
+    note: str | None
+    responsible_ids: strawberry.Private[list[int]]
+
+    @strawberry.field
+    async def responsible(self, info: Ctx) -> list[Facility]:
+        rows = await info.context.loaders.facility.load_many(self.responsible_ids)
+        return [Facility.of(r) for r in rows if r is not None]
+
+
+@strawberry.type
+class Metric:
+    period: str = strawberry.field(description='"FY2015" for 年度 2015, "2017-08" for a month.')
+    value: float
+    unit: str
+    note: str | None
+
+    @classmethod
+    def of(cls, row: MetricRow) -> Metric:
+        return cls(period=row.period, value=row.value, unit=row.unit, note=row.note)
+
+
+@strawberry.type
+class Initiative:
+    id: strawberry.ID
+    title: str
+    status: InitiativeStatus
+    started_on: dt.date | None = strawberry.field(
+        description="First month as the 1st of that month."
+    )
+    fiscal_year: int | None = strawberry.field(
+        description="Gregorian year the 年度 starts, for planned initiatives."
+    )
+    row: strawberry.Private[InitiativeRow]
+
+    @classmethod
+    def of(cls, row: InitiativeRow) -> Initiative:
+        return cls(id=strawberry.ID(str(row.id)), title=row.title,
+                   status=InitiativeStatus(row.status), started_on=row.started_on,
+                   fiscal_year=row.fiscal_year, row=row)
+
+    @strawberry.field
+    async def metrics(self, info: Ctx) -> list[Metric]:
+        return [Metric.of(r) for r in await info.context.loaders.metrics.load(self.row.id)]
+
+    @strawberry.field
+    async def partnership(self, info: Ctx) -> Partnership:
+        row = await info.context.loaders.partnership.load(self.row.partnership_id)
+        assert row is not None  # a foreign key
+        return Partnership.of(row)
+
+
+@strawberry.type
+class Partnership:
+    id: strawberry.ID
+    theme: str
+    category: FacilityCategory
+    directions: list[str] = strawberry.field(description="連携・協力の方向性, as written.")
+    row: strawberry.Private[PartnershipRow]
+
+    @classmethod
+    def of(cls, row: PartnershipRow) -> Partnership:
+        return cls(id=strawberry.ID(str(row.id)), theme=row.theme,
+                   category=FacilityCategory(row.category), directions=list(row.directions),
+                   row=row)
+
+    @strawberry.field
+    async def facilities(self, info: Ctx) -> list[Facility]:
+        ids = await info.context.loaders.partnership_facilities.load(self.row.id)
+        rows = await info.context.loaders.facility.load_many(ids)
+        return [Facility.of(r) for r in rows if r is not None]
+
+    @strawberry.field
+    async def role_divisions(self, info: Ctx) -> list[RoleDivision]:
+        rows: list[RoleDivisionRow] = await info.context.loaders.role_divisions.load(self.row.id)
+        return [RoleDivision(area=r.area, note=r.note, responsible_ids=r.responsible_ids)
+                for r in rows]
+
+    @strawberry.field
+    async def initiatives(self, info: Ctx, status: InitiativeStatus | None = None
+                          ) -> list[Initiative]:
+        rows = await info.context.loaders.initiatives.load(self.row.id)
+        return [Initiative.of(r) for r in rows if status is None or r.status == status.value]
+
+
+@strawberry.type
+class Consultation:
+    id: strawberry.ID
+    title: str
+    rule: str = strawberry.field(description="RFC 5545 RRULE lines, local time (Asia/Tokyo).")
+    reservation_required: bool
+    minutes_per_person: int | None
+    note: str | None
+    row: strawberry.Private[ConsultationRow]
+
+    @classmethod
+    def of(cls, row: ConsultationRow) -> Consultation:
+        return cls(id=strawberry.ID(str(row.id)), title=row.title, rule=row.rule,
+                   reservation_required=row.reservation_required,
+                   minutes_per_person=row.minutes_per_person, note=row.note, row=row)
+
+    @strawberry.field
+    async def facility(self, info: Ctx) -> Facility:
+        row = await info.context.loaders.facility.load(self.row.facility_id)
+        assert row is not None  # consultations are only listed for live facilities
+        return Facility.of(row)
+
+
+@strawberry.type
+class ConsultationSession:
+    consultation: Consultation
+    starts_at: dt.datetime
+    ends_at: dt.datetime

@@ -1,0 +1,226 @@
+"""The records around facilities, read in batches keyed by what asks for them: the functions
+behind the API's DataLoaders (one statement per batch, whatever its size)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hub.db.pool import Database
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorRow:
+    id: int
+    name: str
+    level: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRow:
+    code: str
+    name_ja: str
+    name_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultationRow:
+    id: int
+    facility_id: int
+    title: str
+    rule: str
+    timezone: str
+    duration_minutes: int
+    reservation_required: bool
+    minutes_per_person: int | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PartnershipRow:
+    id: int
+    code: str
+    theme: str
+    category: str
+    directions: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDivisionRow:
+    id: int
+    partnership_id: int
+    area: str
+    note: str | None
+    responsible_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeRow:
+    id: int
+    partnership_id: int
+    title: str
+    status: str
+    started_on: dt.date | None
+    fiscal_year: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRow:
+    initiative_id: int
+    period: str
+    value: float
+    unit: str
+    note: str | None
+
+
+def _make(cls: Any, record: dict[str, Any]) -> Any:
+    return cls(*(record[name] for name in cls.__slots__))
+
+
+def _grouped(rows: list[Any], key: str, keys: Sequence[Any]) -> dict[Any, list[Any]]:
+    grouped: dict[Any, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, key)].append(row)
+    return {k: grouped.get(k, []) for k in keys}
+
+
+async def operators(db: Database, ids: Sequence[int]) -> dict[int, OperatorRow]:
+    records = await db.fetch_all(
+        "SELECT id, name, level FROM operator WHERE id = ANY(%(ids)s)", {"ids": list(ids)}
+    )
+    return {r["id"]: _make(OperatorRow, r) for r in records}
+
+
+async def services_of(db: Database, facility_ids: Sequence[int]) -> dict[int, list[ServiceRow]]:
+    records = await db.fetch_all(
+        "SELECT fs.facility_id, s.code, s.name_ja, s.name_en FROM facility_service fs"
+        " JOIN service s ON s.code = fs.service_code"
+        " WHERE fs.facility_id = ANY(%(ids)s) ORDER BY s.code",
+        {"ids": list(facility_ids)},
+    )
+    found: dict[int, list[ServiceRow]] = {fid: [] for fid in facility_ids}
+    for r in records:
+        found[r["facility_id"]].append(_make(ServiceRow, r))
+    return found
+
+
+async def consultations_of(db: Database, facility_ids: Sequence[int]
+                           ) -> dict[int, list[ConsultationRow]]:
+    records = await db.fetch_all(
+        "SELECT id, facility_id, title, rule, timezone, duration_minutes, reservation_required,"
+        " minutes_per_person, note FROM consultation WHERE facility_id = ANY(%(ids)s)"
+        " ORDER BY id",
+        {"ids": list(facility_ids)},
+    )
+    return _grouped([_make(ConsultationRow, r) for r in records], "facility_id", facility_ids)
+
+
+async def consultations(db: Database, facility_ids: Sequence[int] | None
+                        ) -> list[ConsultationRow]:
+    """Every consultation of live real facilities, or of the facilities named."""
+    records = await db.fetch_all(
+        "SELECT c.id, c.facility_id, c.title, c.rule, c.timezone, c.duration_minutes,"
+        " c.reservation_required, c.minutes_per_person, c.note FROM consultation c"
+        " JOIN facility f ON f.id = c.facility_id"
+        " WHERE f.archived_at IS NULL AND NOT f.synthetic"
+        " AND (%(ids)s::bigint[] IS NULL OR c.facility_id = ANY(%(ids)s)) ORDER BY c.id",
+        {"ids": list(facility_ids) if facility_ids is not None else None},
+    )
+    return [_make(ConsultationRow, r) for r in records]
+
+
+_PARTNERSHIP = "p.id, p.code, p.theme, p.category, p.directions"
+
+
+async def partnerships(db: Database, category: str | None) -> list[PartnershipRow]:
+    records = await db.fetch_all(
+        f"SELECT {_PARTNERSHIP} FROM partnership p"
+        " WHERE %(category)s::text IS NULL OR p.category = %(category)s ORDER BY p.id",
+        {"category": category},
+    )
+    return [_make(PartnershipRow, r) for r in records]
+
+
+async def partnerships_by_ids(db: Database, ids: Sequence[int]) -> dict[int, PartnershipRow]:
+    records = await db.fetch_all(
+        f"SELECT {_PARTNERSHIP} FROM partnership p WHERE p.id = ANY(%(ids)s)", {"ids": list(ids)}
+    )
+    return {r["id"]: _make(PartnershipRow, r) for r in records}
+
+
+async def partnerships_of(db: Database, facility_ids: Sequence[int]
+                          ) -> dict[int, list[PartnershipRow]]:
+    records = await db.fetch_all(
+        f"SELECT pf.facility_id, {_PARTNERSHIP} FROM partnership_facility pf"
+        " JOIN partnership p ON p.id = pf.partnership_id"
+        " WHERE pf.facility_id = ANY(%(ids)s) ORDER BY p.id",
+        {"ids": list(facility_ids)},
+    )
+    found: dict[int, list[PartnershipRow]] = {fid: [] for fid in facility_ids}
+    for r in records:
+        found[r["facility_id"]].append(_make(PartnershipRow, r))
+    return found
+
+
+async def facility_ids_of(db: Database, partnership_ids: Sequence[int]
+                          ) -> dict[int, list[int]]:
+    """The facilities of each partnership, the 道 one first (as the data set lists them)."""
+    records = await db.fetch_all(
+        "SELECT partnership_id, facility_id FROM partnership_facility"
+        " WHERE partnership_id = ANY(%(ids)s) ORDER BY partnership_id, position",
+        {"ids": list(partnership_ids)},
+    )
+    found: dict[int, list[int]] = {pid: [] for pid in partnership_ids}
+    for r in records:
+        found[r["partnership_id"]].append(r["facility_id"])
+    return found
+
+
+async def role_divisions_of(db: Database, partnership_ids: Sequence[int]
+                            ) -> dict[int, list[RoleDivisionRow]]:
+    records = await db.fetch_all(
+        "SELECT d.id, d.partnership_id, d.area, d.note,"
+        " ARRAY(SELECT facility_id FROM role_division_facility r WHERE r.role_division_id = d.id"
+        "       ORDER BY facility_id) AS responsible_ids"
+        " FROM role_division d WHERE d.partnership_id = ANY(%(ids)s) ORDER BY d.position",
+        {"ids": list(partnership_ids)},
+    )
+    return _grouped([_make(RoleDivisionRow, r) for r in records], "partnership_id",
+                    partnership_ids)
+
+
+_INITIATIVE = "i.id, i.partnership_id, i.title, i.status, i.started_on, i.fiscal_year"
+
+
+async def initiatives(db: Database, status: str | None, fiscal_year: int | None
+                      ) -> list[InitiativeRow]:
+    records = await db.fetch_all(
+        f"SELECT {_INITIATIVE} FROM initiative i"
+        " WHERE (%(status)s::text IS NULL OR i.status = %(status)s)"
+        " AND (%(fy)s::int IS NULL OR i.fiscal_year = %(fy)s) ORDER BY i.id",
+        {"status": status, "fy": fiscal_year},
+    )
+    return [_make(InitiativeRow, r) for r in records]
+
+
+async def initiatives_of(db: Database, partnership_ids: Sequence[int]
+                         ) -> dict[int, list[InitiativeRow]]:
+    records = await db.fetch_all(
+        f"SELECT {_INITIATIVE} FROM initiative i WHERE i.partnership_id = ANY(%(ids)s)"
+        " ORDER BY i.id",
+        {"ids": list(partnership_ids)},
+    )
+    return _grouped([_make(InitiativeRow, r) for r in records], "partnership_id",
+                    partnership_ids)
+
+
+async def metrics_of(db: Database, initiative_ids: Sequence[int]) -> dict[int, list[MetricRow]]:
+    records = await db.fetch_all(
+        "SELECT initiative_id, period, value::float8 AS value, unit, note FROM initiative_metric"
+        " WHERE initiative_id = ANY(%(ids)s) ORDER BY initiative_id, position",
+        {"ids": list(initiative_ids)},
+    )
+    return _grouped([_make(MetricRow, r) for r in records], "initiative_id", initiative_ids)

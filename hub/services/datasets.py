@@ -1,0 +1,21 @@
+"""The loaded data sets and the credit each requires (see hub.services.attribution)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from hub.db.pool import Database
+
+
+@dataclass(frozen=True)
+class DatasetRow:
+    kind: str
+    name: str
+    as_of: dt.date | None
+    attribution: str
+
+
+async def listing(db: Database) -> list[DatasetRow]:
+    records = await db.fetch_all("SELECT kind, name, as_of, attribution FROM dataset ORDER BY kind")
+    return [DatasetRow(r["kind"], r["name"], r["as_of"], r["attribution"]) for r in records]
