@@ -35,7 +35,8 @@ class Database:
         )
 
     async def open(self) -> None:
-        await self.pool.open(wait=True, timeout=30)
+        """Start filling the pool; requests wait for a connection (up to 30 s) if needed."""
+        await self.pool.open(wait=False)
 
     async def close(self) -> None:
         await self.pool.close()

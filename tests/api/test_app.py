@@ -20,19 +20,19 @@ def test_ready_reports_an_unreachable_database_as_503() -> None:
 
 
 def test_ready_when_the_database_answers(database_url: str) -> None:
-    client = TestClient(create_app(database_url))
-    assert client.get("/ready").json() == {"status": "ready"}
+    with TestClient(create_app(database_url)) as client:
+        assert client.get("/ready").json() == {"status": "ready"}
 
 
 def test_graphql_answers_typename(database_url: str) -> None:
-    client = TestClient(create_app(database_url))
-    response = client.post("/graphql", json={"query": "{ __typename }"})
+    with TestClient(create_app(database_url)) as client:
+        response = client.post("/graphql", json={"query": "{ __typename }"})
     assert response.status_code == 200
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
 def test_graphiql_is_served_to_a_browser(database_url: str) -> None:
-    client = TestClient(create_app(database_url))
-    response = client.get("/graphql", headers={"Accept": "text/html"})
+    with TestClient(create_app(database_url)) as client:
+        response = client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
