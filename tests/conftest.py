@@ -7,8 +7,11 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Connection, Engine
 
@@ -85,3 +88,54 @@ def seed_loaded(geodata_loaded: Engine) -> Engine:
 
     load_seed(geodata_loaded)
     return geodata_loaded
+
+
+@dataclass
+class LiveServer:
+    """The hub's real ASGI app under uvicorn on a free localhost port, in this process (so a
+    test can read the app's statement counter)."""
+
+    url: str
+    app: Any
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = httpx.post(self.url + "/graphql",
+                              json={"query": query, "variables": variables or {}}, timeout=60)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = self.graphql(query, variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    @property
+    def statements(self) -> int:
+        return int(self.app.state.db.statements)
+
+
+@pytest.fixture(scope="session")
+def server(seed_loaded: Engine, database_url: str) -> Iterator[LiveServer]:
+    import threading
+    import time
+
+    import uvicorn
+
+    from hub.api.app import create_app
+
+    app = create_app(database_url)
+    port = localdb.free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", app)
+    uv.should_exit = True
+    thread.join(timeout=10)
