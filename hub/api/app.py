@@ -12,10 +12,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from hub.config import Settings
 from hub.db.pool import Database
 from hub.graphql.context import Context, Loaders
+from hub.graphql.errors import classify
 from hub.graphql.schema import schema
 
 
@@ -24,6 +27,12 @@ class HubGraphQL(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql")
         self.db = db
         self.synthetic = synthetic
+
+    async def process_result(self, request: Request, result: ExecutionResult
+                             ) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = classify(result.errors)
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:

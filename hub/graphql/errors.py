@@ -19,7 +19,8 @@ from hub.domain.errors import HubError
 log = logging.getLogger("hub.graphql")
 
 #: How strawberry's limiters word their refusals.
-_TOO_COMPLEX = ("exceeds maximum operation depth", "aliases found", "tokens")
+_TOO_COMPLEX = ("exceeds maximum operation depth", "aliases found", "more than",
+                "Parsing aborted")
 
 
 def _classified(error: GraphQLError) -> GraphQLError:
@@ -40,10 +41,18 @@ def _classified(error: GraphQLError) -> GraphQLError:
                         extensions={"code": "INTERNAL"})
 
 
+def classify(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Errors as they may leave the server: each with its code, none with internals."""
+    return [e if (e.extensions or {}).get("code") else _classified(e) for e in errors]
+
+
 class ErrorCodes(SchemaExtension):
+    """Classifies errors of executed operations (those run through schema.execute too);
+    the HTTP view classifies what is left, such as syntax errors."""
+
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if result is not None and errors:
-            result.errors = [_classified(e) for e in errors]
+            result.errors = classify(errors)
