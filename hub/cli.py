@@ -146,6 +146,19 @@ def load(
     _print_report(report)
 
 
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[Path, typer.Option(help="Where to write the SDL.")] = Path(
+        "schema/hub.graphql"
+    ),
+) -> None:
+    """Write the GraphQL schema (SDL) served by this code; tests keep the file in step."""
+    from hub.graphql.schema import schema
+
+    output.write_text(schema.as_str() + "\n", encoding="utf-8")
+    _say(f"wrote {output}")
+
+
 @db_app.command()
 def up() -> None:
     """Start the embedded PostGIS cluster, creating it on first use; harmless when running."""
