@@ -21,10 +21,14 @@ from hub.services import loading
 
 T = TypeVar("T")
 
-app = typer.Typer(help="The Hokkaido facility hub.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="The Hokkaido facility hub.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="The database: the embedded cluster and migrations.",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
+dev_app = typer.Typer(help="Developer tools: synthetic data for benchmarks.",
+                      no_args_is_help=True)
+app.add_typer(dev_app, name="dev")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -157,6 +161,58 @@ def export_schema(
 
     output.write_text(schema.as_str() + "\n", encoding="utf-8")
     _say(f"wrote {output}")
+
+
+@dev_app.command()
+def synth(
+    count: Annotated[int, typer.Option(help="How many synthetic facilities.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the generator: same seed, same data.")] = 1,
+    database: Annotated[str, typer.Option(
+        help="Database to put them in, beside the hub's (created when missing).")
+    ] = "hub_synthetic",
+    remove: Annotated[bool, typer.Option("--remove", help="Only delete them.")] = False,
+) -> None:
+    """Make COUNT synthetic facilities (flagged, deterministic) for benchmarks, in a database
+    of their own with the real boundaries; serve them with HUB_SERVE_SYNTHETIC=1."""
+    from hub.services import synth as synthetic
+
+    settings = get_settings()
+    url = _with_database(_database_url(settings), database)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    no_municipalities, _ = loading.is_empty(engine)
+    if no_municipalities:
+        _say("loading the boundaries and population the synthetic facilities are placed in")
+        _run_load(engine, boundaries=settings.boundaries_file(),
+                  population=settings.population_file())
+    from hub.services.seed import load_services
+
+    load_services(engine)
+    with engine.begin() as conn:
+        if remove:
+            _say(f"removed {synthetic.remove(conn, 'hub dev synth')} synthetic facilities")
+        else:
+            result = synthetic.create(conn, count, seed)
+            _say(f"created {result.created} synthetic facilities (removed {result.removed})")
+    engine.dispose()
+    print(url)
+
+
+def _with_database(url: str, database: str) -> str:
+    """The URL of ``database`` on the same server, creating the database when missing."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+        if exists.fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    target = parsed.set(database=database).render_as_string(hide_password=False)
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    return target
 
 
 @db_app.command()

@@ -388,3 +388,11 @@ def load_seed(
             results[name] = write(conn, seed, actor)
         report(name, results[name])
     return results
+
+
+def load_services(engine: Engine, directory: Path = SEED_DIR, actor: str = "hub load"
+                  ) -> SyncStats:
+    """Only the service taxonomy (synthetic data sets need it, not the facilities)."""
+    seed = read_seed_set(directory)
+    with engine.begin() as conn:
+        return _write_services(conn, seed, actor)
