@@ -4,6 +4,7 @@ the database gets a connection inside a transaction that is rolled back afterwar
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -116,8 +117,8 @@ class LiveServer:
         return int(self.app.state.db.statements)
 
 
-@pytest.fixture(scope="session")
-def server(seed_loaded: Engine, database_url: str) -> Iterator[LiveServer]:
+@contextlib.contextmanager
+def live_server(database_url: str, settings: Settings | None = None) -> Iterator[LiveServer]:
     import threading
     import time
 
@@ -125,7 +126,7 @@ def server(seed_loaded: Engine, database_url: str) -> Iterator[LiveServer]:
 
     from hub.api.app import create_app
 
-    app = create_app(database_url)
+    app = create_app(database_url, settings)
     port = localdb.free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
@@ -136,6 +137,30 @@ def server(seed_loaded: Engine, database_url: str) -> Iterator[LiveServer]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", app)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", app)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(seed_loaded: Engine, database_url: str) -> Iterator[LiveServer]:
+    """The hub serving the real data set."""
+    with live_server(database_url) as live:
+        yield live
+
+
+SYNTHETIC_COUNT = 150
+
+
+@pytest.fixture(scope="session")
+def synthetic_server(seed_loaded: Engine, database_url: str) -> Iterator[LiveServer]:
+    """A second server on the same database serving only synthetic facilities, made by the
+    code behind ``hub dev synth`` beside the real ones."""
+    from hub.services import synth
+
+    with seed_loaded.begin() as conn:
+        synth.create(conn, SYNTHETIC_COUNT, seed=3)
+    with live_server(database_url, Settings(serve_synthetic=True)) as live:
+        yield live
