@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -28,13 +29,19 @@ GEOJSON_SCALAR = strawberry.scalar(
     parse_value=lambda value: value,
 )
 
+#: The limit rules are made once: the validation cache is keyed by the rule classes, and a
+#: limiter built per request would make new ones each time and never hit the cache.
+_LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
 schema = strawberry.Schema(
     query=Query,
     config=StrawberryConfig(scalar_map={GeoJSON: GEOJSON_SCALAR}),
     extensions=[
         ErrorCodes,
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(_LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         # Parsing and validation results are cached across requests (module-level LRU).
         lambda: ParserCache(maxsize=512),

@@ -170,32 +170,35 @@ async def _count(db: Database, condition: sql.Composable, params: dict[str, Any]
     return int(row["n"]) if row else 0
 
 
-# The k nearest by geodesic distance, exactly: the k nearest by planar (degree) distance,
-# found with the GIST index (<->), bound the search radius, since k facilities lie within
-# the farthest of them; every facility within that radius is then measured on the spheroid
-# (ST_DWithin on geography, with its own GIST index). The radius gets a metre of slack
-# because ST_DWithin and ST_Distance round differently; the final order and the
-# maxDistanceMeters bound use ST_Distance alone.
-_NEAREST = """
-WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g),
-qg AS (SELECT g, g::geography AS gg FROM q),
-candidates AS (
-    SELECT f.location FROM facility f, q
-    WHERE f.location IS NOT NULL AND {condition}
-    ORDER BY f.location <-> q.g LIMIT %(first)s),
-reach AS (
-    SELECT least(max(ST_Distance(c.location::geography, qg.gg)),
-                 %(max_distance)s::float8) + 1.0 AS r
-    FROM candidates c, qg)
-SELECT * FROM (
-    SELECT {columns}, ST_Distance(f.location::geography, qg.gg) AS distance
-    FROM facility f, qg, reach
-    WHERE f.location IS NOT NULL AND {condition}
-      AND ST_DWithin(f.location::geography, qg.gg, reach.r)
-) found
-WHERE %(max_distance)s::float8 IS NULL OR distance <= %(max_distance)s::float8
-ORDER BY distance, code
-LIMIT %(first)s
+# The k nearest by geodesic distance, exactly, in one indexed query nearly always.
+#
+# The geography GIST index orders by sphere distance (<->); the answer is by spheroid
+# distance (ST_Distance). Between the two lies at most the spread of the Earth's radii of
+# curvature around PostGIS's mean radius, under 0.6 % (SPHERE_SLACK). So the query takes
+# the 2k + 10 nearest on the sphere, measures them on the spheroid, and the answer is exact
+# when its k-th distance is below (1 - SPHERE_SLACK) times the sphere distance of the
+# farthest candidate: nothing outside the candidates can be nearer. When that does not
+# hold, ten times as many candidates are taken; if even that cannot decide (a crowd of
+# facilities at one distance), everything within the k-th distance is measured
+# (ST_DWithin, the same index) and sorted.
+SPHERE_SLACK = 0.006
+_POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
+
+NEAREST_CANDIDATES = f"""
+SELECT {{columns}},
+       ST_Distance(f.location::geography, {_POINT}) AS distance,
+       f.location::geography <-> {_POINT} AS sphere
+FROM facility f
+WHERE f.location IS NOT NULL AND {{condition}}
+ORDER BY f.location::geography <-> {_POINT}
+LIMIT %(candidates)s
+"""
+
+NEAREST_WITHIN = f"""
+SELECT {{columns}}, ST_Distance(f.location::geography, {_POINT}) AS distance
+FROM facility f
+WHERE f.location IS NOT NULL AND {{condition}}
+  AND ST_DWithin(f.location::geography, {_POINT}, %(radius)s)
 """
 
 
@@ -203,10 +206,36 @@ async def nearest(db: Database, lat: float, lon: float, first: int,
                   flt: FacilityFilter | None, max_distance: float | None,
                   synthetic: bool = False) -> list[tuple[FacilityRow, float]]:
     condition, params = where(flt, synthetic)
-    query = sql.SQL(_NEAREST).format(columns=COLUMNS, condition=condition)
-    records = await db.fetch_all(query, {**params, "lat": lat, "lon": lon, "first": first,
-                                         "max_distance": max_distance})
-    return [(to_row(r), float(r["distance"])) for r in records]
+    params |= {"lat": lat, "lon": lon}
+    candidates_query = sql.SQL(NEAREST_CANDIDATES).format(columns=COLUMNS, condition=condition)
+    reach: float | None = None
+    for candidates in (2 * first + 10, 20 * first + 100):
+        records = await db.fetch_all(candidates_query, params | {"candidates": candidates})
+        found = _best(records, first, max_distance)
+        if len(records) < candidates:
+            return found  # every matching facility was a candidate
+        # All candidates matched, so fewer than k found means max_distance cut them.
+        reach = found[-1][1] if len(found) == first else max_distance
+        assert reach is not None
+        if reach < records[-1]["sphere"] * (1 - SPHERE_SLACK):
+            return found
+    # Still undecided: measure everything within the reach (1 m of slack: ST_DWithin and
+    # ST_Distance round differently), then sort as above.
+    assert reach is not None
+    records = await db.fetch_all(
+        sql.SQL(NEAREST_WITHIN).format(columns=COLUMNS, condition=condition),
+        params | {"radius": reach + 1.0},
+    )
+    return _best(records, first, max_distance)
+
+
+def _best(records: list[dict[str, Any]], first: int, max_distance: float | None
+          ) -> list[tuple[FacilityRow, float]]:
+    ranked = sorted(
+        (r for r in records if max_distance is None or r["distance"] <= max_distance),
+        key=lambda r: (r["distance"], r["code"]),
+    )
+    return [(to_row(r), float(r["distance"])) for r in ranked[:first]]
 
 
 _SERVING = """

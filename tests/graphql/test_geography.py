@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Engine, text
 
 from tests.conftest import GEODATA, LiveServer
 
@@ -153,3 +155,50 @@ def test_serving_agrees_with_shapely_containment_everywhere(server: LiveServer) 
         assert got == expected, code
         if sapporo.contains(point):
             assert "sapporo-consumer-centre" in got
+
+
+@pytest.fixture
+def crowd(seed_loaded: Engine) -> Iterator[tuple[float, float]]:
+    """150 synthetic facilities at one point of 旭川 (made for this test, removed after)."""
+    point = _boundaries()["01204"].point_on_surface()
+    with seed_loaded.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO facility (code, name_ja, category, operator_id, location,"
+            " location_precision, synthetic) SELECT format('synth-crowd-%s', lpad(n::text, 3,"
+            " '0')), 'crowd', 'PARK', (SELECT id FROM operator LIMIT 1),"
+            " ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'EXACT', true"
+            " FROM generate_series(150, 1, -1) AS n"
+        ), {"x": point.x, "y": point.y})
+    try:
+        yield point.y, point.x
+    finally:
+        with seed_loaded.begin() as conn:
+            conn.execute(text("DELETE FROM facility WHERE code LIKE 'synth-crowd-%'"))
+
+
+def test_a_crowd_at_one_point_is_ordered_by_code_beyond_the_first_candidates(
+    synthetic_server: LiveServer, crowd: tuple[float, float]
+) -> None:
+    """Beside a crowd of 150 at one distance: for the nearest 5, the 20 first candidates are
+    all of the crowd and cannot decide, the 200 of the second query can. For the nearest 1,
+    neither 12 nor 120 candidates can, and the third query measures the crowd whole. The
+    smallest codes win either way."""
+    lat, lon = crowd[0] + 0.01, crowd[1]
+    query = ("query ($lat: Float!, $lon: Float!, $first: Int) { nearestFacilities("
+             "near: {lat: $lat, lon: $lon}, first: $first) { facility { code } } }")
+    before = synthetic_server.statements
+    got = synthetic_server.data(query, {"lat": lat, "lon": lon, "first": 1})
+    assert synthetic_server.statements - before == 3
+    assert [n["facility"]["code"] for n in got["nearestFacilities"]] == ["synth-crowd-001"]
+    before = synthetic_server.statements
+    got = synthetic_server.data(query, {"lat": lat, "lon": lon, "first": 5})
+    assert synthetic_server.statements - before == 2
+    assert [n["facility"]["code"] for n in got["nearestFacilities"]] == [
+        f"synth-crowd-00{n}" for n in range(1, 6)]
+
+
+def test_a_clear_answer_takes_one_query(server: LiveServer) -> None:
+    before = server.statements
+    server.data("{ nearestFacilities(near: {lat: 43.77, lon: 142.36}, first: 3)"
+                " { distanceMeters } }")
+    assert server.statements - before == 1
