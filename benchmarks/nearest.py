@@ -116,11 +116,12 @@ def wrk_script(path: Path, points: int = 2000) -> None:
     path.write_text("\n".join(lua) + "\n")
 
 
-def run_hub(url: str, seconds: int, clients: int) -> dict[str, float]:
+def run_hub(url: str, seconds: int, clients: int, workers: int) -> dict[str, float]:
     port = localdb.free_port()
     env = os.environ | {"HUB_DATABASE_URL": url, "HUB_SERVE_SYNTHETIC": "1",
                         "HUB_PORT": str(port), "HUB_POOL_MAX": str(clients)}
-    server = subprocess.Popen([sys.executable, "-m", "hub", "serve"], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--workers", str(workers)],
+                              env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert server.stdout is not None
@@ -171,15 +172,17 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="hub serve --workers")
     args = parser.parse_args()
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: apt-get install wrk postgresql-client")
     url = synthetic_url(args.count)
     floor = run_floor(url, args.seconds, args.clients)
-    hub = run_hub(url, args.seconds, args.clients)
+    hub = run_hub(url, args.seconds, args.clients, args.workers)
     print(f"\nnearestFacilities(first: 10), {args.count:,} synthetic facilities, "
-          f"concurrency {args.clients}, {args.seconds} s each, {os.cpu_count()} cores")
+          f"concurrency {args.clients}, {args.seconds} s each, {os.cpu_count()} cores, "
+          f"hub workers {args.workers}")
     print(f"{'':28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for name, r in (("hub (wrk -> GraphQL)", hub), ("floor (pgbench -M prepared)", floor)):
         print(f"{name:28}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -54,6 +55,7 @@ def _database_url(settings: Settings) -> str:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [HUB_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [HUB_PORT].")] = None,
+    workers: Annotated[int, typer.Option(help="Server processes (one per core helps).")] = 1,
 ) -> None:
     """Start the server on the database (the embedded one unless HUB_DATABASE_URL is set)."""
     import uvicorn
@@ -69,6 +71,11 @@ def serve(
     listen_host = host or settings.host
     listen_port = port or settings.port
     print(f"Hub is serving GraphQL at http://{listen_host}:{listen_port}/graphql", flush=True)
+    if workers > 1:
+        os.environ["HUB_DATABASE_URL"] = url  # the workers connect where this process did
+        uvicorn.run("hub.api.app:app_from_environment", factory=True, workers=workers,
+                    host=listen_host, port=listen_port, log_level="warning")
+        return
     uvicorn.run(create_app(url, settings), host=listen_host, port=listen_port,
                 log_level="warning")
 

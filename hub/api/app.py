@@ -81,3 +81,13 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
     )
     app.state.db = db
     return app
+
+
+def app_from_environment() -> Starlette:
+    """For ``hub serve --workers N``: each worker process builds its app from the settings
+    (the embedded cluster is already running by then; serve started it)."""
+    from hub import localdb
+    from hub.config import get_settings
+
+    settings = get_settings()
+    return create_app(localdb.database_url(settings, report=lambda _: None), settings)
