@@ -212,6 +212,26 @@ class Facility(Base):
     updated_at: Mapped[dt.datetime] = _now()
 
 
+class FacilityAreaPart(Base):
+    """A facility's service area cut into parts of at most 256 vertices (ST_Subdivide), for
+    fast point-in-area tests. Kept in step with facility.service_area by a database trigger
+    (migration 0004), so no writer has to remember it."""
+
+    __tablename__ = "facility_area_part"
+    __table_args__ = (
+        Index("ix_facility_area_part_geom", "geom", postgresql_using="gist"),
+        Index("ix_facility_area_part_facility_id", "facility_id"),
+    )
+    __mapper_args__ = {"primary_key": ["facility_id", "geom"]}
+
+    facility_id: Mapped[int] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), nullable=False
+    )
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("POLYGON", srid=4326, spatial_index=False), nullable=False
+    )
+
+
 class FacilityService(Base):
     __tablename__ = "facility_service"
     __table_args__ = (Index("ix_facility_service_service_code", "service_code"),)

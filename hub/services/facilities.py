@@ -244,7 +244,8 @@ SELECT {columns},
        CASE WHEN f.location IS NULL THEN NULL
             ELSE ST_Distance(f.location::geography, q.g::geography) END AS distance
 FROM facility f, q
-WHERE {condition} AND ST_Intersects(f.service_area, q.g)
+WHERE {condition} AND f.id IN (
+    SELECT p.facility_id FROM facility_area_part p WHERE ST_Intersects(p.geom, q.g))
 ORDER BY distance NULLS LAST, f.code
 """
 

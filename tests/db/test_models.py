@@ -158,3 +158,29 @@ def test_event_must_not_end_before_it_starts(db: Connection) -> None:
             text("INSERT INTO event (title, starts_at, ends_at) "
                  "VALUES ('講座', '2017-06-02T10:00+09', '2017-06-01T10:00+09')")
         )
+
+
+def test_service_area_parts_follow_the_service_area(
+    db: Connection, operator_id: int, municipality: str
+) -> None:
+    """The trigger of migration 0004 cuts each service area into small parts, and redoes it
+    when the area changes."""
+    fid = _insert_facility(db, operator_id, municipality)
+
+    def parts() -> tuple[int, float, float]:
+        count, parts_area, area = db.execute(text(
+            "SELECT count(*), ST_Area(ST_Union(p.geom)), max(ST_Area(f.service_area))"
+            " FROM facility_area_part p JOIN facility f ON f.id = p.facility_id"
+            " WHERE p.facility_id = :id"), {"id": fid}).one()
+        return int(count), float(parts_area), float(area)
+
+    count, parts_area, area = parts()
+    assert count >= 1 and parts_area == pytest.approx(area, rel=1e-9)
+    db.execute(text("UPDATE facility SET service_area = ST_Multi(ST_Buffer(ST_GeomFromText("
+                    "'POINT(141.55 43.15)', 4326), 0.5, 64)) WHERE id = :id"), {"id": fid})
+    count, parts_area, area = parts()
+    assert count > 1, "a 256-vertex circle is cut into several parts"
+    assert parts_area == pytest.approx(area, rel=1e-9)
+    db.execute(text("UPDATE facility SET service_area = NULL WHERE id = :id"), {"id": fid})
+    assert db.scalar(text("SELECT count(*) FROM facility_area_part WHERE facility_id = :id"),
+                     {"id": fid}) == 0
