@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
@@ -222,7 +222,8 @@ class FacilityAreaPart(Base):
         Index("ix_facility_area_part_geom", "geom", postgresql_using="gist"),
         Index("ix_facility_area_part_facility_id", "facility_id"),
     )
-    __mapper_args__ = {"primary_key": ["facility_id", "geom"]}
+    #: The table has no key of its own (parts are replaced whole); the mapper needs one.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"primary_key": ["facility_id", "geom"]}
 
     facility_id: Mapped[int] = mapped_column(
         ForeignKey("facility.id", ondelete="CASCADE"), nullable=False
