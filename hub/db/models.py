@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
@@ -223,7 +223,7 @@ class FacilityAreaPart(Base):
         Index("ix_facility_area_part_facility_id", "facility_id"),
     )
     #: The table has no key of its own (parts are replaced whole); the mapper needs one.
-    __mapper_args__: ClassVar[dict[str, Any]] = {"primary_key": ["facility_id", "geom"]}
+    __mapper_args__ = {"primary_key": ("facility_id", "geom")}  # noqa: RUF012
 
     facility_id: Mapped[int] = mapped_column(
         ForeignKey("facility.id", ondelete="CASCADE"), nullable=False
