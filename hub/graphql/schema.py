@@ -14,8 +14,9 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from hub.graphql.coverage import CoverageQuery
 from hub.graphql.errors import ErrorCodes
-from hub.graphql.query import Query
+from hub.graphql.query import Query as ReadQuery
 from hub.graphql.types import GeoJSON
 
 MAX_DEPTH = 12
@@ -28,6 +29,11 @@ GEOJSON_SCALAR = strawberry.scalar(
     serialize=lambda value: value,
     parse_value=lambda value: value,
 )
+
+@strawberry.type(name="Query")
+class Query(ReadQuery, CoverageQuery):
+    """Every read of the contract: facilities and their relations, and coverage."""
+
 
 #: The limit rules are made once: the validation cache is keyed by the rule classes, and a
 #: limiter built per request would make new ones each time and never hit the cache.
