@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,7 @@ def units() -> list[Unit]:
 
 
 def _expected(server: LiveServer, units: list[Unit], flt: dict[str, Any] | None,
-              reach: float, sites: list[tuple[float, float]] = ()) -> dict[str, Any]:
+              reach: float, sites: Sequence[tuple[float, float]] = ()) -> dict[str, Any]:
     nodes = [e["node"] for e in server.data(FACILITIES, {"filter": flt})["facilities"]["edges"]]
     located = [n for n in nodes if n["location"]]
     areas = [shape(n["serviceArea"]) for n in nodes if n["serviceArea"]]
@@ -89,10 +90,10 @@ def _expected(server: LiveServer, units: list[Unit], flt: dict[str, Any] | None,
 
 
 def _check(server: LiveServer, units: list[Unit], flt: dict[str, Any] | None, reach: float,
-           sites: list[tuple[float, float]] = ()) -> dict[str, Any]:
+           sites: Sequence[tuple[float, float]] = ()) -> dict[str, Any]:
     variables = {"filter": flt, "max": reach,
                  "sites": [{"lat": lat, "lon": lon} for lat, lon in sites] or None}
-    report = server.data(COVERAGE, variables)["coverage"]
+    report: dict[str, Any] = server.data(COVERAGE, variables)["coverage"]
     expected = _expected(server, units, flt, reach, sites)
     got = {r["municipality"]["code"]: r for r in report["municipalities"]}
     assert set(got) == set(expected) and len(got) == 188

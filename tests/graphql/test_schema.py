@@ -18,7 +18,8 @@ from hub.graphql.schema import schema
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT.parent / "shared" / "CONTRACT.graphql"
 
-#: Contract names later work brings (the collaboration features and writing). Everything else of the contract must be served as written.
+#: Contract names later work brings (the collaboration features and writing). Everything
+#: else of the contract must be served as written.
 PENDING_FIELDS = {("Query", "events"), ("Query", "eventConflicts"), ("Query", "alerts")}
 PENDING_TYPES = {"Event", "EventConflict", "Alert",
                  "Audience", "FacilityInput", "FacilityPatch", "EventInput", "AlertInput",
