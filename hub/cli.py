@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -155,6 +157,83 @@ def load(
     report = _run_load(engine, boundaries=boundaries, population=population, seed=seed)
     engine.dispose()
     _print_report(report)
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    geojson = "geojson"
+
+
+@app.command("coverage")
+def coverage_command(
+    category: Annotated[list[str] | None, typer.Option(
+        help="Facility category (repeat for several), e.g. CONSUMER.")] = None,
+    max_km: Annotated[float, typer.Option(help="Reach, in kilometres.")] = 20.0,
+    format: Annotated[ReportFormat, typer.Option(help="What to print.")] = ReportFormat.table,
+    png: Annotated[Path | None, typer.Option(help="Also draw a choropleth PNG here.")] = None,
+) -> None:
+    """Coverage gaps for planners: per municipality (Sapporo by ward) whether a matching
+    facility serves it or is within reach, its 2SFCA accessibility, and the gaps."""
+    import asyncio
+    import json
+
+    from hub.db.pool import Database
+    from hub.domain.errors import InputError
+    from hub.domain.filters import check_distance, make_filter
+    from hub.services import coverage_report
+
+    settings = get_settings()
+    url = _database_url(settings)
+    try:
+        flt = make_filter(categories=category) if category else None
+        check_distance(max_km * 1000, "--max-km")
+    except InputError as exc:
+        raise _fail(exc.message.replace("filter.categories", "--category")) from exc
+
+    async def build() -> coverage_report.CoverageTable:
+        db = Database(url, settings.statement_timeout_ms, 1, 4)
+        await db.open()
+        try:
+            with_boundaries = format is ReportFormat.geojson or png is not None
+            return await coverage_report.build(db, flt, max_km * 1000, with_boundaries)
+        finally:
+            await db.close()
+
+    table = asyncio.run(build())
+    if format is ReportFormat.csv:
+        sys.stdout.write(coverage_report.to_csv(table))
+    elif format is ReportFormat.geojson:
+        json.dump(coverage_report.to_geojson(table), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_coverage(table, max_km)
+    if png is not None:
+        what = ", ".join(category) if category else "all facilities"
+        coverage_report.to_png(table, png, f"Coverage of {what} within {max_km:g} km")
+        _say(f"wrote {png}")
+
+
+def _print_coverage(table: object, max_km: float) -> None:
+    from hub.services.coverage_report import CoverageTable, properties
+
+    assert isinstance(table, CoverageTable)
+    grid = Table("code", "municipality", "population", "served", "nearest", "km", "reach",
+                 "2SFCA", title=f"coverage within {max_km:g} km")
+    for unit in table.report.units:
+        row = properties(table, unit)
+        distance = row["nearest_distance_m"]
+        grid.add_row(row["code"], row["name_ja"] or "", f"{row['population']:,}",
+                     "yes" if row["served_by_area"] else "-", row["nearest_code"] or "-",
+                     f"{distance / 1000:.1f}" if distance is not None else "-",
+                     "yes" if row["within_reach"] else "-", f"{row['accessibility']:.4f}",
+                     style="bold red" if row["status"] == "gap" else None)
+    out.print(grid)
+    report = table.report
+    out.print(f"total population {report.total_population:,}; in gaps "
+              f"{report.population_in_gaps:,} ({len(report.gaps)} of {len(report.units)} units)")
+    for credit in table.attribution:
+        out.print(credit, markup=False)
 
 
 @app.command("export-schema")

@@ -138,3 +138,54 @@ def test_serve_loads_an_empty_database_first(database_url: str) -> None:
         proc.wait(timeout=20)
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS serve_empty WITH (FORCE)")
+
+
+def test_coverage_table_csv_geojson_and_png(cluster: Settings, seed_loaded: object,
+                                            tmp_path: Path) -> None:
+    import csv
+    import io
+    import struct
+
+    import matplotlib.image
+    import numpy as np
+    from shapely.geometry import shape
+
+    table = _hub(cluster.home, "coverage", "--category", "PARK", "--max-km", "20")
+    assert table.returncode == 0, table.stderr
+    assert "total population 5,044,825" in table.stdout
+    assert "出典：国土数値情報（行政区域データ）" in table.stdout
+
+    as_csv = _hub(cluster.home, "coverage", "--category", "PARK", "--format", "csv")
+    comments = [ln for ln in as_csv.stdout.splitlines() if ln.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO(
+        "\n".join(ln for ln in as_csv.stdout.splitlines() if not ln.startswith("#")))))
+    assert any("国土数値情報" in c for c in comments) and any("住民基本台帳" in c for c in comments)
+    assert len(rows) == 188 and sum(int(r["population"]) for r in rows) == 5_044_825
+    gaps = {r["code"] for r in rows if r["status"] == "gap"}
+    assert gaps and all(r["served_by_area"] == "False" and r["within_reach"] == "False"
+                        for r in rows if r["code"] in gaps)
+
+    png = tmp_path / "park.png"
+    as_geojson = _hub(cluster.home, "coverage", "--category", "PARK", "--format", "geojson",
+                      "--png", str(png))
+    assert as_geojson.returncode == 0, as_geojson.stderr
+    collection = json.loads(as_geojson.stdout)
+    assert len(collection["features"]) == 188
+    assert any("国土数値情報" in a for a in collection["attribution"])
+    assert {f["properties"]["code"] for f in collection["features"]
+            if f["properties"]["status"] == "gap"} == gaps
+    assert all(shape(f["geometry"]).is_valid for f in collection["features"])
+
+    header = png.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", header[16:24]) == (1200, 1200)
+    pixels = matplotlib.image.imread(png)[..., :3]
+    gap_red = np.all(np.abs(pixels - np.array([0xE3, 0x4A, 0x33]) / 255) < 0.02, axis=-1)
+    served_blue = np.all(np.abs(pixels - np.array([0x2C, 0x7F, 0xB8]) / 255) < 0.02, axis=-1)
+    assert gap_red.sum() > 10_000 and served_blue.sum() > 100, "the map shows gaps and service"
+
+
+def test_coverage_names_a_bad_category(cluster: Settings) -> None:
+    result = _hub(cluster.home, "coverage", "--category", "ZOO")
+    assert result.returncode == 1
+    assert "--category" in result.stderr and "ZOO" in result.stderr

@@ -19,14 +19,15 @@ COORDINATE_DECIMALS = 6
 def geojson(column: str) -> sql.Composable:
     """``column`` as GeoJSON text; with a tolerance no vertex moves farther than it
     (Douglas-Peucker keeping each polygon's topology; a border shared with a neighbour is
-    simplified on each side separately). Simplified output is snapped to the GeoJSON grid
-    and made valid again: parts of an archipelago can touch once simplified."""
+    simplified on each side separately). Simplified output is made valid again (parts of an
+    archipelago can touch once simplified) and then snapped to the GeoJSON grid, which
+    GEOS does keeping it valid."""
     col = sql.SQL(column)
     return sql.SQL(
         "ST_AsGeoJSON(CASE WHEN %(tolerance)s::float8 IS NULL THEN {col}"
-        " ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_ReducePrecision("
+        " ELSE ST_Multi(ST_CollectionExtract(ST_ReducePrecision(ST_MakeValid("
         "   ST_Transform(ST_SimplifyPreserveTopology(ST_Transform({col}, %(srid)s),"
-        "     %(tolerance)s::float8), 4326), %(grid)s)), 3)) END, %(decimals)s)"
+        "     %(tolerance)s::float8), 4326)), %(grid)s), 3)) END, %(decimals)s)"
     ).format(col=col)
 
 
