@@ -27,7 +27,7 @@ from hub.services.facilities import SPHERE_SLACK, FacilityRow
 #: Nearest candidates per unit taken from the index before the bound is checked.
 CANDIDATES = 20
 
-_UNITS = """
+UNITS = """
     SELECT m.code, coalesce(m.population, 0) AS population, m.representative_point AS pt,
            m.representative_point::geography AS g
     FROM municipality m
@@ -35,14 +35,14 @@ _UNITS = """
       AND m.code NOT IN (SELECT parent_code FROM municipality WHERE parent_code IS NOT NULL)
 """
 
-_SITES = """
+SITES = """
     SELECT -n AS id, ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography AS g
     FROM unnest(%(lons)s::float8[], %(lats)s::float8[]) WITH ORDINALITY AS a(lon, lat, n)
 """
 
 # Served by area, and 2SFCA: R_j = 1 / (population within the catchment of facility j),
 # A_i = 10,000 * sum of R_j over the facilities within the catchment of unit i.
-_AREA_AND_ACCESS = """
+AREA_AND_ACCESS = """
 WITH units AS ({units}),
 pairs AS (
     SELECT u.code, f.id, u.population FROM units u
@@ -68,7 +68,7 @@ FROM units u LEFT JOIN access a USING (code)
 ORDER BY u.code
 """
 
-_NEAREST = """
+NEAREST_PER_UNIT = """
 WITH units AS ({units})
 SELECT u.code, c.id, c.facility_code, c.distance, c.sphere
 FROM units u
@@ -119,12 +119,12 @@ async def coverage(db: Database, flt: FacilityFilter | None, reach: float,
     condition, params = facilities.where(flt, synthetic)
     params |= {"reach": reach, "candidates": CANDIDATES,
                "lats": [lat for lat, _ in sites], "lons": [lon for _, lon in sites]}
-    parts = {"units": sql.SQL(_UNITS), "sites": sql.SQL(_SITES), "condition": condition}
-    rows = await db.fetch_all(sql.SQL(_AREA_AND_ACCESS).format(**parts), params)
+    parts = {"units": sql.SQL(UNITS), "sites": sql.SQL(SITES), "condition": condition}
+    rows = await db.fetch_all(sql.SQL(AREA_AND_ACCESS).format(**parts), params)
     units = {r["code"]: UnitCoverage(r["code"], int(r["population"]), r["lat"], r["lon"],
                                      r["served"], float(r["accessibility"])) for r in rows}
     candidates: dict[str, list[tuple[float, str, int, float]]] = {code: [] for code in units}
-    for r in await db.fetch_all(sql.SQL(_NEAREST).format(**parts), params):
+    for r in await db.fetch_all(sql.SQL(NEAREST_PER_UNIT).format(**parts), params):
         unit, distance = units[r["code"]], float(r["distance"])
         if r["id"] < 0:  # a hypothetical site
             if unit.nearest_site_distance is None or distance < unit.nearest_site_distance:
@@ -162,7 +162,7 @@ async def coverage(db: Database, flt: FacilityFilter | None, reach: float,
     )
 
 
-_CANDIDATE_REACH = """
+CANDIDATE_REACH = """
 WITH units AS ({units})
 SELECT c.code AS site, u.code AS unit
 FROM units c JOIN units u ON ST_DWithin(c.g, u.g, %(reach)s)
@@ -176,7 +176,7 @@ async def suggest_sites(db: Database, flt: FacilityFilter | None, reach: float, 
     most population still in a gap (greedy maximal covering)."""
     report = await coverage(db, flt, reach, (), synthetic)
     gaps = {u.code: u.population for u in report.gaps}
-    rows = await db.fetch_all(sql.SQL(_CANDIDATE_REACH).format(units=sql.SQL(_UNITS)),
+    rows = await db.fetch_all(sql.SQL(CANDIDATE_REACH).format(units=sql.SQL(UNITS)),
                               {"reach": reach, "gaps": list(gaps)})
     reach_of: dict[str, list[str]] = {u.code: [] for u in report.units}
     for r in rows:
