@@ -15,7 +15,8 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from hub.config import Settings
+from hub import localdb
+from hub.config import Settings, get_settings
 from hub.db.pool import Database
 from hub.graphql.context import Context, Loaders
 from hub.graphql.errors import classify
@@ -86,8 +87,5 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
 def app_from_environment() -> Starlette:
     """For ``hub serve --workers N``: each worker process builds its app from the settings
     (the embedded cluster is already running by then; serve started it)."""
-    from hub import localdb
-    from hub.config import get_settings
-
     settings = get_settings()
     return create_app(localdb.database_url(settings, report=lambda _: None), settings)

@@ -10,6 +10,7 @@ from hub.domain.filters import check_distance, check_first
 from hub.graphql.inputs import FacilityFilterInput, GeoPointInput, to_filter, to_point
 from hub.graphql.types import Ctx, Facility, GeoPoint, Municipality, NearbyFacility
 from hub.services import coverage as service
+from hub.services import facilities
 from hub.services.coverage import UnitCoverage
 
 MAX_ADDED_SITES = 100
@@ -121,8 +122,6 @@ class CoverageQuery:
         reach = _reach(max_distance_meters)
         sites = _sites(add_sites)
         flt = to_filter(filter)
-        from hub.services import facilities
-
         await facilities.check_references(info.context.db, flt, "filter")
         report = await service.coverage(info.context.db, flt, reach, sites,
                                         info.context.synthetic)
@@ -143,8 +142,6 @@ class CoverageQuery:
         reach = _reach(max_distance_meters)
         check_first(count, "count", MAX_SUGGESTIONS)
         flt = to_filter(filter)
-        from hub.services import facilities
-
         await facilities.check_references(info.context.db, flt, "filter")
         report, picks = await service.suggest_sites(info.context.db, flt, reach, count,
                                                     info.context.synthetic)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from hub.domain.filters import FacilityFilter, check_point, make_filter
-from hub.graphql.types import FacilityCategory, GeoJSON, OperatorLevel
+from hub.graphql.enums import FacilityCategory, GeoJSON, OperatorLevel
 
 
 @strawberry.input

@@ -10,17 +10,16 @@ import strawberry
 
 from hub.domain.errors import InputError
 from hub.domain.filters import check_distance, check_first, decode_cursor, encode_cursor
+from hub.graphql.enums import FacilityCategory, InitiativeStatus
 from hub.graphql.inputs import FacilityFilterInput, GeoPointInput, to_filter, to_point
 from hub.graphql.types import (
     Consultation,
     ConsultationSession,
     Ctx,
     Facility,
-    FacilityCategory,
     FacilityConnection,
     FacilityEdge,
     Initiative,
-    InitiativeStatus,
     Municipality,
     NearbyFacility,
     PageInfo,

@@ -15,9 +15,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from hub.graphql.coverage import CoverageQuery
+from hub.graphql.enums import GeoJSON
 from hub.graphql.errors import ErrorCodes
 from hub.graphql.query import Query as ReadQuery
-from hub.graphql.types import GeoJSON
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30

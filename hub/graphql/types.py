@@ -4,13 +4,19 @@ request's DataLoaders (info.context.loaders), never a query per object."""
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated, NewType
 
 import strawberry
 from strawberry.types import Info
 
 from hub.graphql.context import Context
+from hub.graphql.enums import (
+    FacilityCategory,
+    GeoJSON,
+    InitiativeStatus,
+    LocationPrecision,
+    OperatorLevel,
+)
+from hub.graphql.inputs import FacilityFilterInput, to_filter
 from hub.services.catalog import (
     ConsultationRow,
     InitiativeRow,
@@ -23,47 +29,7 @@ from hub.services.catalog import (
 from hub.services.facilities import FacilityRow
 from hub.services.municipalities import MunicipalityRow
 
-#: An RFC 7946 geometry object; its scalar definition is in hub.graphql.schema.
-GeoJSON = NewType("GeoJSON", object)
-
-if TYPE_CHECKING:
-    from hub.graphql.inputs import FacilityFilterInput
-
 Ctx = Info[Context, None]
-
-
-@strawberry.enum
-class FacilityCategory(Enum):
-    CITIZEN_ACTIVITY = "CITIZEN_ACTIVITY"
-    GENDER_EQUALITY = "GENDER_EQUALITY"
-    CONSUMER = "CONSUMER"
-    PARK = "PARK"
-    INDUSTRY_VOCATIONAL = "INDUSTRY_VOCATIONAL"
-    PUBLIC_HOUSING = "PUBLIC_HOUSING"
-
-
-@strawberry.enum
-class OperatorLevel(Enum):
-    PREFECTURE = "PREFECTURE"
-    CITY = "CITY"
-    MUNICIPALITY = "MUNICIPALITY"
-    NPO = "NPO"
-    OTHER = "OTHER"
-
-
-@strawberry.enum
-class LocationPrecision(Enum):
-    EXACT = "EXACT"
-    BUILDING = "BUILDING"
-    WARD = "WARD"
-    MUNICIPALITY = "MUNICIPALITY"
-    NONE = "NONE"
-
-
-@strawberry.enum
-class InitiativeStatus(Enum):
-    ACHIEVED = "ACHIEVED"
-    PLANNED = "PLANNED"
 
 
 @strawberry.type
@@ -130,11 +96,8 @@ class Municipality:
         return Municipality.of(row) if row else None
 
     @strawberry.field(description="Facilities located here; a city includes its wards.")
-    async def facilities(self, info: Ctx,
-                         filter: Annotated[FacilityFilterInput, strawberry.lazy(
-                             "hub.graphql.inputs")] | None = None) -> list[Facility]:
-        from hub.graphql.inputs import to_filter
-
+    async def facilities(self, info: Ctx, filter: FacilityFilterInput | None = None
+                         ) -> list[Facility]:
         flt = to_filter(filter)
         rows = await info.context.loaders.facilities_in(flt).load(self.code)
         return [Facility.of(row) for row in rows]
