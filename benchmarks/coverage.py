@@ -7,44 +7,24 @@ and prints the median and range of each and the ratio hub/floor. Synthetic facil
 no service area, so every unit's servedByArea is false and the work is the nearest search
 and the 2SFCA pairs within the catchment. Run by hand:
 
-    .venv/bin/python benchmarks/coverage.py [--sizes 1000 100000 1000000] [--runs 3]
+    .venv/bin/python -m benchmarks.coverage [--sizes 1000 100000 1000000] [--runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import statistics
-import subprocess
-import sys
 import time
 
 import psycopg
 from psycopg import sql
 
-from hub import localdb
-from hub.config import get_settings
+from benchmarks.synthetic import synthetic_url
 from hub.db.pool import Database
 from hub.services import coverage, facilities
 
 REACH = 20_000.0
-
-
-def synthetic_url(count: int) -> str:
-    base = localdb.database_url(get_settings(), report=lambda _: None)
-    url = re.sub(r"/[^/?]+(\?|$)", r"/hub_synthetic\1", base, count=1)
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute("SELECT count(*) FROM facility WHERE synthetic").fetchone()
-            have = row[0] if row else None
-    except psycopg.Error:
-        have = None
-    if have != count:
-        print(f"making {count:,} synthetic facilities (hub dev synth) ...", flush=True)
-        subprocess.run([sys.executable, "-m", "hub", "dev", "synth", "--count", str(count)],
-                       check=True, stdout=subprocess.DEVNULL)
-    return url
 
 
 async def time_hub(url: str, runs: int) -> list[float]:

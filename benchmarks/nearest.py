@@ -11,7 +11,7 @@ It prints requests per second, p50 and p99 latency of both and the ratio hub/flo
 by hand (it is never part of the test suite); it needs wrk and pgbench (Debian packages
 wrk and postgresql-client) and makes the synthetic data first if it is missing:
 
-    .venv/bin/python benchmarks/nearest.py [--count 1000000] [--seconds 20]
+    .venv/bin/python -m benchmarks.nearest [--count 1000000] [--seconds 20]
 """
 
 from __future__ import annotations
@@ -32,30 +32,14 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from benchmarks.synthetic import synthetic_url
 from hub import localdb
-from hub.config import get_settings
 from hub.services.facilities import COLUMNS, NEAREST_CANDIDATES, where
 
 ROOT = Path(__file__).resolve().parent.parent
 HOKKAIDO = (41.35, 45.55, 139.3, 145.85)  # lat min/max, lon min/max: the points asked about
 QUERY = ("query ($lat: Float!, $lon: Float!) { nearestFacilities(near: {lat: $lat, lon: $lon},"
          " first: 10) { distanceMeters facility { id code } } }")
-
-
-def synthetic_url(count: int) -> str:
-    """The synthetic database, made with ``hub dev synth`` when it lacks ``count`` rows."""
-    base = localdb.database_url(get_settings(), report=lambda _: None)
-    url = re.sub(r"/[^/?]+(\?|$)", r"/hub_synthetic\1", base, count=1)
-    try:
-        with psycopg.connect(url) as conn:
-            have = conn.execute("SELECT count(*) FROM facility WHERE synthetic").fetchone()
-    except psycopg.Error:
-        have = None
-    if not have or have[0] != count:
-        print(f"making {count:,} synthetic facilities (hub dev synth) ...", flush=True)
-        subprocess.run([sys.executable, "-m", "hub", "dev", "synth", "--count", str(count)],
-                       check=True, stdout=subprocess.DEVNULL)
-    return url
 
 
 def floor_sql(url: str) -> str:
