@@ -51,7 +51,8 @@ def floor_sql(url: str) -> str:
     with psycopg.connect(url) as conn:
         text = query.as_string(conn)
     text = (text.replace("%(lon)s", ":lon").replace("%(lat)s", ":lat")
-            .replace("%(candidates)s", "30").replace("%(synthetic)s", "true"))
+            .replace("%(candidates)s", "30").replace("%(first)s", "10")
+            .replace("%(max_distance)s", "NULL").replace("%(synthetic)s", "true"))
     return " ".join(text.split()) + ";"
 
 

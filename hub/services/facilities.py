@@ -175,23 +175,30 @@ async def _count(db: Database, condition: sql.Composable, params: dict[str, Any]
 # The geography GIST index orders by sphere distance (<->); the answer is by spheroid
 # distance (ST_Distance). Between the two lies at most the spread of the Earth's radii of
 # curvature around PostGIS's mean radius, under 0.6 % (SPHERE_SLACK). So the query takes
-# the 2k + 10 nearest on the sphere, measures them on the spheroid, and the answer is exact
-# when its k-th distance is below (1 - SPHERE_SLACK) times the sphere distance of the
-# farthest candidate: nothing outside the candidates can be nearer. When that does not
-# hold, ten times as many candidates are taken; if even that cannot decide (a crowd of
+# the 2k + 10 nearest on the sphere, measures them on the spheroid, returns the k nearest
+# of those, and the answer is exact when its k-th distance is below (1 - SPHERE_SLACK)
+# times the sphere distance of the farthest candidate: nothing outside the candidates can
+# be nearer. When that does not hold, ten times as many candidates are taken; if even that cannot decide (a crowd of
 # facilities at one distance), everything within the k-th distance is measured
 # (ST_DWithin, the same index) and sorted.
 SPHERE_SLACK = 0.006
 _POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
 
 NEAREST_CANDIDATES = f"""
-SELECT {{columns}},
-       ST_Distance(f.location::geography, {_POINT}) AS distance,
-       f.location::geography <-> {_POINT} AS sphere
-FROM facility f
-WHERE f.location IS NOT NULL AND {{condition}}
-ORDER BY f.location::geography <-> {_POINT}
-LIMIT %(candidates)s
+WITH c AS (
+    SELECT {{columns}},
+           ST_Distance(f.location::geography, {_POINT}) AS distance,
+           f.location::geography <-> {_POINT} AS sphere
+    FROM facility f
+    WHERE f.location IS NOT NULL AND {{condition}}
+    ORDER BY f.location::geography <-> {_POINT}
+    LIMIT %(candidates)s),
+bound AS (SELECT count(*) AS n, max(sphere) AS farthest FROM c)
+SELECT bound.n, bound.farthest, best.*
+FROM bound LEFT JOIN LATERAL (
+    SELECT * FROM c
+    WHERE %(max_distance)s::float8 IS NULL OR c.distance <= %(max_distance)s::float8
+    ORDER BY c.distance, c.code LIMIT %(first)s) best ON true
 """
 
 NEAREST_WITHIN = f"""
@@ -206,18 +213,20 @@ async def nearest(db: Database, lat: float, lon: float, first: int,
                   flt: FacilityFilter | None, max_distance: float | None,
                   synthetic: bool = False) -> list[tuple[FacilityRow, float]]:
     condition, params = where(flt, synthetic)
-    params |= {"lat": lat, "lon": lon}
+    params |= {"lat": lat, "lon": lon, "first": first, "max_distance": max_distance}
     candidates_query = sql.SQL(NEAREST_CANDIDATES).format(columns=COLUMNS, condition=condition)
     reach: float | None = None
     for candidates in (2 * first + 10, 20 * first + 100):
+        # One row per found facility, nearest first, each with how many candidates there
+        # were and the sphere distance of the farthest; a lone row of nulls when none.
         records = await db.fetch_all(candidates_query, params | {"candidates": candidates})
-        found = _best(records, first, max_distance)
-        if len(records) < candidates:
+        found = [(to_row(r), float(r["distance"])) for r in records if r["id"] is not None]
+        if records[0]["n"] < candidates:
             return found  # every matching facility was a candidate
         # All candidates matched, so fewer than k found means max_distance cut them.
         reach = found[-1][1] if len(found) == first else max_distance
         assert reach is not None
-        if reach < records[-1]["sphere"] * (1 - SPHERE_SLACK):
+        if reach < records[0]["farthest"] * (1 - SPHERE_SLACK):
             return found
     # Still undecided: measure everything within the reach (1 m of slack: ST_DWithin and
     # ST_Distance round differently), then sort as above.
