@@ -178,9 +178,9 @@ async def _count(db: Database, condition: sql.Composable, params: dict[str, Any]
 # the 2k + 10 nearest on the sphere, measures them on the spheroid, returns the k nearest
 # of those, and the answer is exact when its k-th distance is below (1 - SPHERE_SLACK)
 # times the sphere distance of the farthest candidate: nothing outside the candidates can
-# be nearer. When that does not hold, ten times as many candidates are taken; if even that cannot decide (a crowd of
-# facilities at one distance), everything within the k-th distance is measured
-# (ST_DWithin, the same index) and sorted.
+# be nearer. When that does not hold, ten times as many candidates are taken; if even that
+# cannot decide (a crowd of facilities at one distance), everything within the k-th
+# distance is measured (ST_DWithin, the same index) and sorted.
 SPHERE_SLACK = 0.006
 _POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
 
