@@ -8,7 +8,6 @@ synthetic ones (HUB_SERVE_SYNTHETIC); the two never mix in an answer.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from psycopg import sql
 from hub.db.pool import Database
 from hub.domain.errors import InputError
 from hub.domain.filters import FacilityFilter
-from hub.services.geometry import geojson, geojson_params
+from hub.services.geometry import geometries
 
 COLUMNS = sql.SQL(
     "f.id, f.code, f.name_ja, f.name_kana, f.name_en, f.category, f.operator_id,"
@@ -304,9 +303,4 @@ async def in_municipalities(db: Database, codes: Sequence[str], flt: FacilityFil
 
 async def service_areas(db: Database, ids: Sequence[int], simplify_meters: float | None
                         ) -> dict[int, dict[str, Any]]:
-    query = sql.SQL(
-        "SELECT f.id, {geojson} AS geojson FROM facility f"
-        " WHERE f.id = ANY(%(ids)s) AND f.service_area IS NOT NULL"
-    ).format(geojson=geojson("f.service_area"))
-    records = await db.fetch_all(query, {"ids": list(ids), **geojson_params(simplify_meters)})
-    return {r["id"]: json.loads(r["geojson"]) for r in records}
+    return await geometries(db, "facility", "id", "service_area", ids, simplify_meters)

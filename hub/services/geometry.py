@@ -3,10 +3,13 @@ so that a map does not download megabytes of polygons."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg import sql
 
+from hub.db.pool import Database
 from hub.domain.errors import InputError
 
 #: A metric projection for tolerances in metres: UTM zone 54N covers most of Hokkaido
@@ -36,3 +39,15 @@ def geojson_params(simplify_meters: float | None, field: str = "simplifyMeters")
         raise InputError(f"{field}: {simplify_meters} must be 0 or more metres", field)
     return {"tolerance": simplify_meters, "srid": METRIC_SRID,
             "grid": 10.0**-COORDINATE_DECIMALS, "decimals": COORDINATE_DECIMALS}
+
+
+async def geometries(db: Database, table: str, key: str, column: str, keys: Sequence[Any],
+                     simplify_meters: float | None) -> dict[Any, dict[str, Any]]:
+    """``column`` of the rows of ``table`` whose ``key`` is in ``keys``, as GeoJSON."""
+    query = sql.SQL(
+        "SELECT {key} AS key, {geojson} AS geojson FROM {table}"
+        " WHERE {key} = ANY(%(keys)s) AND {column} IS NOT NULL"
+    ).format(key=sql.Identifier(key), table=sql.Identifier(table),
+             column=sql.Identifier(column), geojson=geojson(column))
+    records = await db.fetch_all(query, {"keys": list(keys), **geojson_params(simplify_meters)})
+    return {r["key"]: json.loads(r["geojson"]) for r in records}

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg import sql
-
 from hub.db.pool import Database
-from hub.services.geometry import geojson, geojson_params
+from hub.services.geometry import geometries
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +50,4 @@ async def listing(db: Database, subprefecture: str | None) -> list[MunicipalityR
 
 async def boundaries(db: Database, codes: Sequence[str], simplify_meters: float | None = None
                      ) -> dict[str, dict[str, Any]]:
-    query = sql.SQL(
-        "SELECT code, {geojson} AS geojson FROM municipality"
-        " WHERE code = ANY(%(codes)s) AND boundary IS NOT NULL"
-    ).format(geojson=geojson("boundary"))
-    records = await db.fetch_all(query, {"codes": list(codes), **geojson_params(simplify_meters)})
-    return {r["code"]: json.loads(r["geojson"]) for r in records}
+    return await geometries(db, "municipality", "code", "boundary", codes, simplify_meters)
