@@ -102,6 +102,9 @@ class Loaders:
             db, synthetic = self.db, self.synthetic
 
             async def load(codes: list[str]) -> list[list[FacilityRow]]:
+                # Unknown codes in the filter are the client's mistake, as at the top level;
+                # checked once per batch, not once per municipality.
+                await facilities.check_references(db, flt, "filter")
                 return _ordered(
                     await facilities.in_municipalities(db, codes, flt, synthetic), codes, []
                 )

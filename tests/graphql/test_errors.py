@@ -136,3 +136,11 @@ def test_an_internal_failure_is_masked(server: LiveServer, monkeypatch: pytest.M
     assert error["extensions"] == {"code": "INTERNAL"}
     assert error["message"] == "Internal server error."
     assert "secret" not in str(body) and "Traceback" not in str(body)
+
+
+def test_a_nested_filter_is_checked_like_a_top_level_one(server: LiveServer) -> None:
+    body = server.graphql('{ municipality(code: "01100") { facilities(filter: '
+                          '{services: ["juggling"]}) { code } } }')
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "filter.services"}
+    assert error["path"] == ["municipality", "facilities"]
