@@ -68,6 +68,8 @@ class Settings:
     #: Serve only the synthetic facilities of ``hub dev synth`` instead of the real ones: for
     #: benchmark servers. The two kinds never appear in one answer.
     serve_synthetic: bool = False
+    #: Origins whose browser pages may call the API (CORS); "*" lets any map frontend in.
+    cors_origins: tuple[str, ...] = ("*",)
     #: Connections the server keeps to the database.
     pool_min: int = 2
     pool_max: int = 16
@@ -107,6 +109,9 @@ class Settings:
             population_table=os.environ.get("HUB_POPULATION") or defaults.population_table,
             serve_synthetic=os.environ.get("HUB_SERVE_SYNTHETIC", "").lower()
             in ("1", "true", "yes"),
+            cors_origins=tuple(
+                o.strip() for o in os.environ.get("HUB_CORS_ORIGINS", "*").split(",") if o.strip()
+            ),
             pool_min=_int("HUB_POOL_MIN", defaults.pool_min),
             pool_max=_int("HUB_POOL_MAX", defaults.pool_max),
         )

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 import psycopg
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -72,6 +74,11 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
 
     graphql_app = HubGraphQL(db, settings.serve_synthetic)
     app = Starlette(
+        middleware=[Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Authorization"],
+            max_age=3600,
+        )],
         routes=[
             Route("/health", health),
             Route("/ready", ready),
