@@ -1,7 +1,7 @@
 """Coverage of all 188 units over 1,000, 100,000 and 1,000,000 synthetic facilities.
 
 For each size it makes the facilities (``hub dev synth``, deterministic), then times
-- the hub's coverage computation (hub.services.coverage, as the GraphQL query runs it),
+- the hub's coverage computation (hub.services.reads.coverage, as the GraphQL query runs it),
 - the floor: the same two SQL statements sent straight through psycopg,
 and prints the median and range of each and the ratio hub/floor. Synthetic facilities have
 no service area, so every unit's servedByArea is false and the work is the nearest search
@@ -22,7 +22,7 @@ from psycopg import sql
 
 from benchmarks.synthetic import synthetic_url
 from hub.db.pool import Database
-from hub.services import coverage, facilities
+from hub.services.reads import coverage, facilities
 
 REACH = 20_000.0
 

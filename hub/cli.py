@@ -20,7 +20,7 @@ from hub.config import Settings, get_settings
 from hub.db import migrate
 from hub.db.engine import make_engine
 from hub.domain.datafile import DataFileError
-from hub.services import loading
+from hub.services.loading import load_all as loading
 
 T = TypeVar("T")
 
@@ -181,7 +181,7 @@ def coverage_command(
     from hub.db.pool import Database
     from hub.domain.errors import InputError
     from hub.domain.filters import check_distance, make_filter
-    from hub.services import coverage_report
+    from hub.services.reports import coverage as coverage_report
 
     settings = get_settings()
     url = _database_url(settings)
@@ -215,7 +215,7 @@ def coverage_command(
 
 
 def _print_coverage(table: object, max_km: float) -> None:
-    from hub.services.coverage_report import CoverageTable, properties
+    from hub.services.reports.coverage import CoverageTable, properties
 
     assert isinstance(table, CoverageTable)
     grid = Table("code", "municipality", "population", "served", "nearest", "km", "reach",
@@ -260,7 +260,7 @@ def synth(
 ) -> None:
     """Make COUNT synthetic facilities (flagged, deterministic) for benchmarks, in a database
     of their own with the real boundaries; serve them with HUB_SERVE_SYNTHETIC=1."""
-    from hub.services import synth as synthetic
+    from hub.services.loading import synth as synthetic
 
     settings = get_settings()
     url = _with_database(_database_url(settings), database)
@@ -271,7 +271,7 @@ def synth(
         _say("loading the boundaries and population the synthetic facilities are placed in")
         _run_load(engine, boundaries=settings.boundaries_file(),
                   population=settings.population_file())
-    from hub.services.seed import load_services
+    from hub.services.loading.seed import load_services
 
     load_services(engine)
     with engine.begin() as conn:

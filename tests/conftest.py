@@ -72,8 +72,8 @@ GEODATA = Settings().geodata_dir
 def geodata_loaded(engine: Engine) -> Engine:
     """The session database with the real boundaries (full resolution) and the default
     population table of ../shared/geodata, committed: tests only read them."""
-    from hub.services.boundaries import load_boundaries
-    from hub.services.population import load_population
+    from hub.services.loading.boundaries import load_boundaries
+    from hub.services.loading.population import load_population
 
     with engine.begin() as conn:
         load_boundaries(conn, GEODATA / "hokkaido_municipalities_full.geojson")
@@ -85,7 +85,7 @@ def geodata_loaded(engine: Engine) -> Engine:
 @pytest.fixture(scope="session")
 def seed_loaded(geodata_loaded: Engine) -> Engine:
     """The session database with the real geography and the whole seed data set."""
-    from hub.services.seed import load_seed
+    from hub.services.loading.seed import load_seed
 
     load_seed(geodata_loaded)
     return geodata_loaded
@@ -158,7 +158,7 @@ SYNTHETIC_COUNT = 150
 def synthetic_server(seed_loaded: Engine, database_url: str) -> Iterator[LiveServer]:
     """A second server on the same database serving only synthetic facilities, made by the
     code behind ``hub dev synth`` beside the real ones."""
-    from hub.services import synth
+    from hub.services.loading import synth
 
     with seed_loaded.begin() as conn:
         synth.create(conn, SYNTHETIC_COUNT, seed=3)

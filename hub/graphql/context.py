@@ -9,8 +9,8 @@ from strawberry.dataloader import DataLoader
 
 from hub.db.pool import Database
 from hub.domain.filters import FacilityFilter
-from hub.services import catalog, facilities, municipalities
-from hub.services.catalog import (
+from hub.services.reads import catalog, facilities, municipalities
+from hub.services.reads.catalog import (
     ConsultationRow,
     InitiativeRow,
     MetricRow,
@@ -19,8 +19,8 @@ from hub.services.catalog import (
     RoleDivisionRow,
     ServiceRow,
 )
-from hub.services.facilities import FacilityRow
-from hub.services.municipalities import MunicipalityRow
+from hub.services.reads.facilities import FacilityRow
+from hub.services.reads.municipalities import MunicipalityRow
 
 
 def _ordered(found: dict[Any, Any], keys: list[Any], default: Any = None) -> list[Any]:

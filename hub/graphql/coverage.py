@@ -9,9 +9,9 @@ from hub.domain.errors import InputError
 from hub.domain.filters import check_distance, check_first
 from hub.graphql.inputs import FacilityFilterInput, GeoPointInput, to_filter, to_point
 from hub.graphql.types import Ctx, Facility, GeoPoint, Municipality, NearbyFacility
-from hub.services import coverage as service
-from hub.services import facilities
-from hub.services.coverage import UnitCoverage
+from hub.services.reads import coverage as service
+from hub.services.reads import facilities
+from hub.services.reads.coverage import UnitCoverage
 
 MAX_ADDED_SITES = 100
 MAX_SUGGESTIONS = 20

@@ -25,7 +25,7 @@ from hub.graphql.types import (
     PageInfo,
     Partnership,
 )
-from hub.services import calendar, catalog, datasets, facilities, municipalities
+from hub.services.reads import calendar, catalog, datasets, facilities, municipalities
 
 
 @strawberry.type

@@ -17,7 +17,7 @@ from hub.graphql.enums import (
     OperatorLevel,
 )
 from hub.graphql.inputs import FacilityFilterInput, to_filter
-from hub.services.catalog import (
+from hub.services.reads.catalog import (
     ConsultationRow,
     InitiativeRow,
     MetricRow,
@@ -26,8 +26,8 @@ from hub.services.catalog import (
     RoleDivisionRow,
     ServiceRow,
 )
-from hub.services.facilities import FacilityRow
-from hub.services.municipalities import MunicipalityRow
+from hub.services.reads.facilities import FacilityRow
+from hub.services.reads.municipalities import MunicipalityRow
 
 Ctx = Info[Context, None]
 

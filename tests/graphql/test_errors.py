@@ -125,7 +125,7 @@ def test_the_graphiql_introspection_query_passes_the_limits(server: LiveServer) 
 
 def test_an_internal_failure_is_masked(server: LiveServer, monkeypatch: pytest.MonkeyPatch
                                        ) -> None:
-    from hub.services import catalog
+    from hub.services.reads import catalog
 
     async def broken(*_: Any) -> Any:
         raise RuntimeError("connection string postgresql://secret@db")

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from hub.db.models import AuditLog, Dataset, Municipality
 from hub.domain.datafile import DataFileError
-from hub.services.boundaries import load_boundaries, records_from
+from hub.services.loading.boundaries import load_boundaries, records_from
 from tests.conftest import GEODATA
 
 FULL = GEODATA / "hokkaido_municipalities_full.geojson"

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from hub.db.pool import Database
 from hub.domain.errors import InputError
-from hub.services.municipalities import boundaries
+from hub.services.reads.municipalities import boundaries
 
 _UTM54 = Transformer.from_crs(4326, 32654, always_xy=True)
 CODES = ["01202", "01101", "01100", "01517"]  # 函館市, 札幌市中央区, 札幌市, 礼文町 (islands)

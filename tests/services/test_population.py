@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, select, text
 
 from hub.db.models import Dataset, Municipality
 from hub.domain.datafile import DataFileError
-from hub.services.population import load_population
+from hub.services.loading.population import load_population
 from tests.conftest import GEODATA
 
 DEFAULT = GEODATA / "hokkaido_population.csv"

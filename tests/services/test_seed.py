@@ -18,8 +18,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, text
 
 from hub.domain.datafile import DataFileError
-from hub.services import loading
-from hub.services.seed import SEED_DIR, load_seed
+from hub.services.loading import load_all as loading
+from hub.services.loading.seed import SEED_DIR, load_seed
 from tests.conftest import GEODATA
 
 GEOD = Geod(ellps="WGS84")

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 
-from hub.services import synth
+from hub.services.loading import synth
 
 
 @given(st.integers(0, 10_000),

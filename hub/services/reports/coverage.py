@@ -1,5 +1,5 @@
 """The coverage report as planners take it away: CSV, GeoJSON and a PNG choropleth, each with
-the credit the data requires (hub.services.attribution, table ``dataset``)."""
+the credit the data requires (hub.services.loading.attribution, table ``dataset``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from hub.db.pool import Database
 from hub.domain.filters import FacilityFilter
-from hub.services import coverage, datasets, municipalities
-from hub.services.coverage import Report, UnitCoverage
+from hub.services.reads import coverage, datasets, municipalities
+from hub.services.reads.coverage import Report, UnitCoverage
 
 #: Boundaries drawn or exported with the report are simplified to this (metres): enough for
 #: a map of all Hokkaido, a fraction of the full file's size.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.db.pool import Database
-from hub.services.geometry import geometries
+from hub.services.reads.geometry import geometries
 
 
 @dataclass(frozen=True, slots=True)

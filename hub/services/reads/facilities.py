@@ -18,7 +18,7 @@ from psycopg import sql
 from hub.db.pool import Database
 from hub.domain.errors import InputError
 from hub.domain.filters import FacilityFilter
-from hub.services.geometry import geometries
+from hub.services.reads.geometry import geometries
 
 COLUMNS = sql.SQL(
     "f.id, f.code, f.name_ja, f.name_kana, f.name_en, f.category, f.operator_id,"

@@ -1,4 +1,4 @@
-"""The loaded data sets and the credit each requires (see hub.services.attribution)."""
+"""The loaded data sets and the credit each requires (see hub.services.loading.attribution)."""
 
 from __future__ import annotations
 

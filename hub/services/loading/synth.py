@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from hub.domain import vocabulary as vocab
-from hub.services.sync import audit
+from hub.services.loading.sync import audit
 
 OPERATOR_CODE = "synthetic"
 

@@ -41,7 +41,7 @@ from hub.domain.activity_area import ActivityAreaError, resolve_activity_area, r
 from hub.domain.datafile import DataFileError
 from hub.domain.municipalities import polygons_of
 from hub.domain.seed import SEED_FILES, FacilitySeed, SeedSet, parse_seed_set
-from hub.services.sync import (
+from hub.services.loading.sync import (
     LinkChange,
     SyncStats,
     audit,

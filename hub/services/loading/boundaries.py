@@ -3,7 +3,7 @@ or an official N03 file a user downloaded (GeoJSON, shapefile, or the zip as dis
 
 Each code becomes one valid MultiPolygon (parts merged, invalid rings repaired and counted),
 Sapporo is added as the union of its wards, and the rows are written through
-``hub.services.sync`` so that loading the same file twice changes nothing.
+``hub.services.loading.sync`` so that loading the same file twice changes nothing.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from sqlalchemy import Connection, select
 from hub.db.models import Dataset, Municipality
 from hub.domain import municipalities as muni
 from hub.domain.datafile import DataFileError
-from hub.services.attribution import N03_CREDIT, boundaries_credit
-from hub.services.progress import Track, no_progress
-from hub.services.sync import SyncStats, sync_rows
+from hub.services.loading.attribution import N03_CREDIT, boundaries_credit
+from hub.services.loading.progress import Track, no_progress
+from hub.services.loading.sync import SyncStats, sync_rows
 
 Feature = tuple[Mapping[str, Any], BaseGeometry]
 

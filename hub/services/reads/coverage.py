@@ -7,7 +7,7 @@ Computed in the database in two set-based queries, whatever the number of units:
 service areas and 2SFCA (unit-facility pairs within the catchment, by the geography
 index), one for the nearest facility of every unit (the geography index's nearest on the
 sphere, measured on the spheroid; the rare unit the bound cannot decide is settled by the
-exact search of hub.services.facilities). Hypothetical sites (``addSites``) count as
+exact search of hub.services.reads.facilities). Hypothetical sites (``addSites``) count as
 facilities with a location and no service area; nothing is written.
 """
 
@@ -21,8 +21,8 @@ from psycopg import sql
 from hub.db.pool import Database
 from hub.domain.covering import Pick, greedy_cover
 from hub.domain.filters import FacilityFilter
-from hub.services import facilities
-from hub.services.facilities import SPHERE_SLACK, FacilityRow
+from hub.services.reads import facilities
+from hub.services.reads.facilities import SPHERE_SLACK, FacilityRow
 
 #: Nearest candidates per unit taken from the index before the bound is checked.
 CANDIDATES = 20

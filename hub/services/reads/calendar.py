@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from hub.db.pool import Database
 from hub.domain.filters import check_calendar_range
 from hub.domain.schedule import occurrences
-from hub.services.catalog import ConsultationRow, consultations
+from hub.services.reads.catalog import ConsultationRow, consultations
 
 
 @dataclass(frozen=True)

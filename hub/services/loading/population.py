@@ -17,10 +17,10 @@ from sqlalchemy import Connection, select
 
 from hub.db.models import Dataset, Municipality
 from hub.domain.datafile import DataFileError
-from hub.services.attribution import population_credit
-from hub.services.boundaries import sha256_of
-from hub.services.progress import Track, no_progress
-from hub.services.sync import SyncStats, sync_rows
+from hub.services.loading.attribution import population_credit
+from hub.services.loading.boundaries import sha256_of
+from hub.services.loading.progress import Track, no_progress
+from hub.services.loading.sync import SyncStats, sync_rows
 
 REQUIRED = ("code", "name_ja", "population", "year", "source", "as_of")
 

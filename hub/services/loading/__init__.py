@@ -1,0 +1,1 @@
+"""Synchronous loading: data files into the database, audited and idempotent."""

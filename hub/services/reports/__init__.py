@@ -1,0 +1,1 @@
+"""Reports planners take away: CSV, GeoJSON, PNG, each with its credits."""
