@@ -102,8 +102,8 @@ class Settings(BaseSettings):
     #: Most lexical tokens in a document.
     max_tokens: int = Field(default=5_000, gt=0)
     #: Highest estimated cost of an operation (each field once per object it is asked of;
-    #: a geometry weighs 100 (boundary) or 2,000 (service area) at full resolution).
-    max_query_cost: int = Field(default=50_000, gt=0)
+    #: a geometry weighs 100 (boundary) or 500 (service area) at full resolution).
+    max_query_cost: int = Field(default=100_000, gt=0)
     #: Most distinct geometry variants (field and simplifyMeters) in one operation; each
     #: is a statement of its own that holds a pool connection.
     max_geometry_variants: int = Field(default=4, gt=0)

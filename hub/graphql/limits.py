@@ -80,12 +80,13 @@ PAGE_ARGUMENTS: dict[tuple[str, str], str] = {
 }
 PAGED_LISTS = {("FacilityConnection", "edges")}
 
-#: Weight of one geometry at full resolution (about a kilobyte each: a municipality's
-#: boundary is ~90 KB, a service area up to all of Hokkaido). Simplified by s > 10 metres
-#: it weighs weight * 10 / s, at least 1.
+#: Weight of one geometry at full resolution, against 1 for any other field: a
+#: municipality's boundary is ~90 KB of GeoJSON (all 195: ~17.6 MB), a service area one
+#: municipality's or up to all of Hokkaido's outline. Simplified by s > 10 metres it weighs
+#: weight * 10 / s, at least 1.
 GEOMETRY_WEIGHTS: dict[tuple[str, str], int] = {
     ("Municipality", "boundary"): 100,
-    ("Facility", "serviceArea"): 2_000,
+    ("Facility", "serviceArea"): 500,
 }
 SIMPLIFY_ARGUMENT = "simplifyMeters"
 
