@@ -27,7 +27,7 @@ log = logging.getLogger("hub.graphql")
 class TooComplex(Exception):
     """A request over one of the limits on what a request may cost (QUERY_TOO_COMPLEX)."""
 
-    def __init__(self, message: str, limit: int, estimate: int | None = None) -> None:
+    def __init__(self, message: str, limit: int | None, estimate: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.limit = limit
@@ -82,7 +82,8 @@ def _extensions(original: BaseException | None, code: str) -> dict[str, Any]:
     if isinstance(original, HubError) and original.field:
         extensions["field"] = original.field
     if isinstance(original, TooComplex):
-        extensions["limit"] = original.limit
+        if original.limit is not None:
+            extensions["limit"] = original.limit
         if original.estimate is not None:
             extensions["estimate"] = original.estimate
     return extensions

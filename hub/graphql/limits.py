@@ -48,6 +48,7 @@ from graphql import (
     parse,
 )
 from graphql.execution.values import get_argument_values
+from graphql.validation.validate import ValidationAbortedError
 from graphql.language import Lexer, Source, TokenKind
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
@@ -344,6 +345,16 @@ def _variable_error(error: GraphQLError) -> GraphQLError:
                         original_error=VariableError(error.message, name))
 
 
+def _validation_error(error: GraphQLError) -> GraphQLError:
+    """graphql-core's verdict on the document, typed: the client's, unless validation gave
+    up on the work the document asks of it (QUERY_TOO_COMPLEX)."""
+    if isinstance(error, ValidationAbortedError):
+        message = "The document is too complex to validate."
+        return GraphQLError(message, nodes=error.nodes,
+                            original_error=TooComplex(message, None))
+    return client_error(error) if error.original_error is not None else error
+
+
 def executor_for(settings: Settings) -> type[StrawberryGraphQLCoreExecutionContext]:
     class LimitedExecutor(StrawberryGraphQLCoreExecutionContext):
         """Coerces the variables (their errors typed), then checks the operation."""
@@ -372,17 +383,21 @@ request_memo: ContextVar[dict[Any, Any] | None] = ContextVar("hub_request_memo",
 
 
 def extension_for(settings: Settings) -> Callable[[], SchemaExtension]:
-    parsed = _BoundedCache(settings.query_cache_size, settings.max_cached_query_length)
-    validated = _BoundedCache(settings.query_cache_size, settings.max_cached_query_length)
+    parse_cache = _BoundedCache(settings.query_cache_size, settings.max_cached_query_length)
+    validation_cache = _BoundedCache(settings.query_cache_size,
+                                     settings.max_cached_query_length)
 
     class RequestLimits(SchemaExtension):
         """Parses within the token limit and validates, both cached for short texts; gives
         each execution its memo."""
 
+        parsed = parse_cache
+        validated = validation_cache
+
         def on_parse(self) -> Iterator[None]:
             context = self.execution_context
             query = context.query or ""
-            context.graphql_document = parsed.get(
+            context.graphql_document = self.parsed.get(
                 query, lambda: parse_query(query, settings.max_tokens))
             yield
 
@@ -394,12 +409,11 @@ def extension_for(settings: Settings) -> Callable[[], SchemaExtension]:
             def validate() -> list[GraphQLError]:
                 errors = validate_document(context.schema._schema, document,
                                            tuple(context.validation_rules))
-                return [client_error(e) if e.original_error is not None else e
-                        for e in errors]
+                return [_validation_error(e) for e in errors]
 
             # Keyed by the text, as the parse is: the same text is the same document. A copy,
             # since classifying the errors replaces the list's items.
-            context.pre_execution_errors = list(validated.get(context.query or "", validate))
+            context.pre_execution_errors = list(self.validated.get(context.query or "", validate))
             yield
 
         def on_execute(self) -> Iterator[None]:
