@@ -50,7 +50,9 @@ CONSULTATION_CODE = CodeSyntax("consultation code", _RECORD_PATTERN, _RECORD_RUL
 EVENT_CODE = CodeSyntax("event code", _RECORD_PATTERN, _RECORD_RULE)
 #: Service codes are also GraphQL-friendly identifiers (snake_case).
 SERVICE_CODE = CodeSyntax(
-    "service code", r"^[a-z][a-z0-9_]*$", "lower-case letters, digits and _, beginning with a letter"
+    "service code",
+    r"^[a-z][a-z0-9_]*$",
+    "lower-case letters, digits and _, beginning with a letter",
 )
 MUNICIPALITY_CODE = CodeSyntax("municipality code", r"^[0-9]{5}$", "5 digits")
 MUNICIPALITY_CODE6 = CodeSyntax("6-digit municipality code", r"^[0-9]{6}$", "6 digits")
