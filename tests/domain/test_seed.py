@@ -166,7 +166,7 @@ def test_a_file_of_the_wrong_shape_is_refused(
 
 def test_a_file_missing_from_the_set_is_named(documents: dict[str, Any]) -> None:
     copied = {k: v for k, v in documents.items() if k != "events.yaml"}
-    with pytest.raises(DataFileError, match="events.yaml: file missing"):
+    with pytest.raises(DataFileError, match=r"events\.yaml: file missing"):
         parse_seed_set(copied)
 
 
