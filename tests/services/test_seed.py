@@ -18,9 +18,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, text
 
 from hub.domain.datafile import DataFileError
+from hub.resources import SEED_DIR
 from hub.services.loading import load_all as loading
 from hub.services.loading import seed as seed_writer
-from hub.services.loading.seed import SEED_DIR, load_seed
+from hub.services.loading.seed import load_seed
 from hub.services.loading.sync import SyncStats
 from tests.conftest import GEODATA
 
