@@ -220,14 +220,14 @@ class Position(_Record):
     @classmethod
     def _latitude(cls, lat: float) -> float:
         if abs(lat) > 90:
-            raise ValueError(f"lat {lat!r} is outside [-90, 90]")
+            raise ValueError(f"{lat!r} is outside [-90, 90]")
         return lat
 
     @field_validator("lon")
     @classmethod
     def _longitude(cls, lon: float) -> float:
         if abs(lon) > 180:
-            raise ValueError(f"lon {lon!r} is outside [-180, 180]")
+            raise ValueError(f"{lon!r} is outside [-180, 180]")
         return lon
 
 
