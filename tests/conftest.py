@@ -155,25 +155,34 @@ SYNTHETIC_COUNT = 150
 
 
 @pytest.fixture(scope="session")
-def synthetic_engine(database_url: str) -> Iterator[Engine]:
+def synthetic_database_url(database_url: str) -> str:
     """A database of its own beside the session's, with SYNTHETIC_COUNT synthetic facilities
     and nothing real, made by the code behind ``hub dev synth`` (on the simplified
     boundaries: the synthetic tests are about answers and statements, not borders)."""
     from hub.db.databases import ensure_database
     from hub.services.loading import synth
 
-    eng = make_engine(ensure_database(database_url, "hub_synthetic"))
-    synth.prepare(eng, GEODATA / "hokkaido_municipalities.geojson",
-                  GEODATA / "hokkaido_population.csv")
-    with eng.begin() as conn:
-        synth.create(conn, SYNTHETIC_COUNT, seed=3)
+    url = ensure_database(database_url, "hub_synthetic")
+    eng = make_engine(url)
+    try:
+        synth.prepare(eng, GEODATA / "hokkaido_municipalities.geojson",
+                      GEODATA / "hokkaido_population.csv")
+        with eng.begin() as conn:
+            synth.create(conn, SYNTHETIC_COUNT, seed=3)
+    finally:
+        eng.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def synthetic_engine(synthetic_database_url: str) -> Iterator[Engine]:
+    eng = make_engine(synthetic_database_url)
     yield eng
     eng.dispose()
 
 
 @pytest.fixture(scope="session")
-def synthetic_server(synthetic_engine: Engine) -> Iterator[LiveServer]:
+def synthetic_server(synthetic_database_url: str) -> Iterator[LiveServer]:
     """The hub pointed at the synthetic database, as a benchmark server is."""
-    url = synthetic_engine.url.render_as_string(hide_password=False)
-    with live_server(url) as live:
+    with live_server(synthetic_database_url) as live:
         yield live
