@@ -36,7 +36,6 @@ from benchmarks.synthetic import synthetic_url
 from hub import localdb
 from hub.services.reads.facilities import COLUMNS, NEAREST_CANDIDATES, where
 
-ROOT = Path(__file__).resolve().parent.parent
 HOKKAIDO = (41.35, 45.55, 139.3, 145.85)  # lat min/max, lon min/max: the points asked about
 QUERY = ("query ($lat: Float!, $lon: Float!) { nearestFacilities(near: {lat: $lat, lon: $lon},"
          " first: 10) { distanceMeters facility { id code } } }")

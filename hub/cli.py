@@ -1,4 +1,5 @@
-"""The ``hub`` command: serve, and manage the embedded database."""
+"""The ``hub`` command: options and output of serve, load, coverage, export-schema, dev synth
+and the database commands, wired to the modules that do the work."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The Query root: every read of the contract but coverage, events and alerts."""
+"""The Query root's reads of facilities, municipalities, partnerships, initiatives, the
+consultation calendar and the data sources; coverage is in hub.graphql.coverage (the
+contract's events and alerts are not served yet)."""
 
 from __future__ import annotations
 
