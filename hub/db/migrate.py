@@ -11,9 +11,7 @@ from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine
 
-from hub.config import PROJECT_ROOT
-
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+from hub.resources import MIGRATIONS_DIR
 
 #: Tables PostGIS owns, and indexes only the migrations know (expression indexes, which
 #: autogenerate cannot compare).

@@ -18,8 +18,9 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, text
 
 from hub.domain.datafile import DataFileError
+from hub.resources import SEED_DIR
 from hub.services.loading import load_all as loading
-from hub.services.loading.seed import SEED_DIR, load_seed
+from hub.services.loading.seed import load_seed
 from tests.conftest import GEODATA
 
 GEOD = Geod(ellps="WGS84")

@@ -19,7 +19,6 @@ from shapely.geometry import MultiPolygon, Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, select
 
-from hub.config import PROJECT_ROOT
 from hub.db.models import (
     Consultation,
     Event,
@@ -41,6 +40,7 @@ from hub.domain.activity_area import ActivityAreaError, resolve_activity_area, r
 from hub.domain.datafile import DataFileError
 from hub.domain.municipalities import polygons_of
 from hub.domain.seed import SEED_FILES, FacilitySeed, SeedSet, parse_seed_set
+from hub.resources import SEED_DIR
 from hub.services.loading.sync import (
     LinkChange,
     SyncStats,
@@ -51,8 +51,6 @@ from hub.services.loading.sync import (
     sync_rows,
     table_of,
 )
-
-SEED_DIR = PROJECT_ROOT / "geodata"
 
 
 def read_seed_set(directory: Path = SEED_DIR) -> SeedSet:
