@@ -48,8 +48,8 @@ from graphql import (
     parse,
 )
 from graphql.execution.values import get_argument_values
-from graphql.validation.validate import ValidationAbortedError
 from graphql.language import Lexer, Source, TokenKind
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 

@@ -131,12 +131,12 @@ def test_the_graphiql_introspection_query_passes_the_limits(server: LiveServer) 
 
 def test_an_internal_failure_is_masked(server: LiveServer, monkeypatch: pytest.MonkeyPatch
                                        ) -> None:
-    from hub.services.reads import catalog
+    from hub.services.reads.provider import Reads
 
     async def broken(*_: Any) -> Any:
         raise RuntimeError("connection string postgresql://secret@db")
 
-    monkeypatch.setattr(catalog, "partnerships", broken)
+    monkeypatch.setattr(Reads, "partnerships", broken)
     body = server.graphql("{ partnerships { theme } }")
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "INTERNAL",
@@ -148,12 +148,12 @@ def test_an_internal_failure_is_masked(server: LiveServer, monkeypatch: pytest.M
 def test_an_internal_error_has_a_request_id_the_log_has_with_the_traceback(
     server: LiveServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from hub.services.reads import catalog
+    from hub.services.reads.provider import Reads
 
     async def broken(*_: Any) -> Any:
         raise RuntimeError("a fault of ours")
 
-    monkeypatch.setattr(catalog, "partnerships", broken)
+    monkeypatch.setattr(Reads, "partnerships", broken)
     with caplog.at_level(logging.INFO, logger="hub"):
         first = server.graphql("{ partnerships { theme } }")["errors"][0]
         second = server.graphql("{ partnerships { theme } }")["errors"][0]

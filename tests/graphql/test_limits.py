@@ -120,16 +120,15 @@ def test_a_cursor_past_the_cursor_cap_is_refused(server: LiveServer) -> None:
 def test_a_nested_within_polygon_is_parsed_once_per_request(
     server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hub.domain import filters
+    from hub.domain import geojson
 
     calls = []
-    original = filters.parse_geometry
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
-        return original(*args, **kwargs)
+        return geojson.parse_geometry(*args, **kwargs)
 
-    monkeypatch.setattr(filters, "parse_geometry", counted)
+    monkeypatch.setattr("hub.domain.filters.parse_geometry", counted)
     polygon = {"type": "Polygon", "coordinates": [_ring(50)]}
     query = ("query ($w: GeoJSON) { municipalities { code facilities(filter: {within: $w}) "
              "{ code } } }")
@@ -304,13 +303,13 @@ def test_introspection_passes_the_cost_estimate(tight_server: LiveServer) -> Non
 def test_a_request_past_the_deadline_is_stopped_and_its_statement_cancelled(
     seed_loaded: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hub.services.reads import catalog
+    from hub.services.reads.provider import Reads
 
-    async def slow(db: Any, *_: Any) -> Any:
-        await db.fetch_all("SELECT pg_sleep(30) AS hub_deadline_test")
+    async def slow(reads: Reads, *_: Any) -> Any:
+        await reads.db.fetch_all("SELECT pg_sleep(30) AS hub_deadline_test")
         return []
 
-    monkeypatch.setattr(catalog, "partnerships", slow)
+    monkeypatch.setattr(Reads, "partnerships", slow)
     settings = Settings(request_timeout_ms=500)
     with live_server(database_url, settings) as live:
         started = time.monotonic()
