@@ -292,6 +292,8 @@ class _Walk:
             if len(value) > cap:
                 raise InputError(f"{path}: {len(value)} characters; at most {cap} are "
                                  "allowed", path)
+            if "\x00" in value:  # PostgreSQL text cannot hold it: refused here, not there
+                raise InputError(f"{path}: contains a NUL character", path)
 
 
 def _alias_count(document: DocumentNode) -> int:

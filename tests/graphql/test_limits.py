@@ -68,6 +68,15 @@ def test_any_string_argument_has_the_cap(server: LiveServer) -> None:
     assert error["extensions"]["field"] == "code"
 
 
+def test_a_nul_character_in_a_string_is_refused(server: LiveServer) -> None:
+    """PostgreSQL text cannot hold one: the client hears so, not INTERNAL."""
+    for body in (server.graphql('{ facility(code: "a\\u0000b") { code } }'),
+                 server.graphql(LIST, {"filter": {"text": "a\x00b"}})):
+        error = _refusal(body, "BAD_USER_INPUT")
+        assert "NUL" in error["message"]
+        assert error["extensions"]["field"] in ("code", "filter.text")
+
+
 def test_a_list_at_the_list_cap_runs(server: LiveServer) -> None:
     cap = DEFAULTS.max_list_length
     data = server.data(LIST, {"filter": {"categories": ["PARK"] * cap}})
