@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     #: A lost connection is retried with growing pauses for this long, then afresh on the
     #: next request: it bounds how long the pool takes to notice that PostgreSQL is back.
     pool_reconnect_s: float = Field(default=10.0, gt=0)
+    #: A new connection that takes longer fails and is retried, so a server that drops
+    #: packets does not hold up the pool's reconnection (libpq connect_timeout, seconds).
+    pool_connect_timeout_s: int = Field(default=5, ge=1)
     #: How long /ready waits for a connection before it reports the database unavailable.
     ready_timeout_s: float = Field(default=2.0, gt=0)
     #: The Retry-After (seconds) of a 503 answer: the database is down or the pool is full.

@@ -33,7 +33,7 @@ def application_name() -> str:
 class Database:
     def __init__(self, url: str, statement_timeout_ms: int, min_size: int = 2,
                  max_size: int = 16, *, timeout_s: float = 5.0, max_waiting: int = 64,
-                 reconnect_s: float = 10.0) -> None:
+                 reconnect_s: float = 10.0, connect_timeout_s: int = 5) -> None:
         self.statements = 0
         self.pool: AsyncConnectionPool[AsyncConnection[dict[str, Any]]] = AsyncConnectionPool(
             url,
@@ -54,6 +54,7 @@ class Database:
                 "row_factory": dict_row,
                 "options": f"-c statement_timeout={int(statement_timeout_ms)}",
                 "application_name": application_name(),
+                "connect_timeout": connect_timeout_s,
                 # Server-side prepared statements for repeated queries (the hot path).
                 "prepare_threshold": 1,
             },
@@ -64,7 +65,8 @@ class Database:
     def from_settings(cls, url: str, settings: Settings) -> Database:
         return cls(url, settings.statement_timeout_ms, settings.pool_min, settings.pool_max,
                    timeout_s=settings.pool_timeout_s, max_waiting=settings.pool_max_waiting,
-                   reconnect_s=settings.pool_reconnect_s)
+                   reconnect_s=settings.pool_reconnect_s,
+                   connect_timeout_s=settings.pool_connect_timeout_s)
 
     async def open(self) -> None:
         """Start filling the pool without waiting: the server starts even while the database
