@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg
+
 from hub import localdb
 from hub.config import Settings
 from hub.db import migrate
@@ -204,3 +206,13 @@ def test_coverage_names_a_bad_category(cluster: Settings) -> None:
     result = _hub(cluster.home, "coverage", "--category", "ZOO")
     assert result.returncode == 1
     assert "--category" in result.stderr and "ZOO" in result.stderr
+
+
+def test_dev_synth_refuses_the_database_of_real_facilities(cluster: Settings,
+                                                           seed_loaded: object) -> None:
+    result = _hub(cluster.home, "dev", "synth", "--count", "5", "--database", cluster.db_name)
+    assert result.returncode == 1
+    assert "real facilities" in result.stderr and "Traceback" not in result.stderr
+    with psycopg.connect(localdb.url(cluster)) as conn:
+        row = conn.execute("SELECT count(*) FROM facility WHERE synthetic").fetchone()
+    assert row == (0,)

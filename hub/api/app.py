@@ -23,6 +23,7 @@ from hub.db.pool import Database
 from hub.graphql.context import Context, Loaders
 from hub.graphql.errors import classify
 from hub.graphql.schema import schema
+from hub.services.reads.provider import Reads
 
 
 def _unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
@@ -35,10 +36,9 @@ def _unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
 
 
 class HubGraphQL(GraphQL[Context, None]):
-    def __init__(self, db: Database, synthetic: bool, retry_after_s: int = 5) -> None:
+    def __init__(self, reads: Reads, retry_after_s: int = 5) -> None:
         super().__init__(schema, graphql_ide="graphiql")
-        self.db = db
-        self.synthetic = synthetic
+        self.reads = reads
         self.retry_after_s = retry_after_s
 
     def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
@@ -57,12 +57,12 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
-        return Context(db=self.db, synthetic=self.synthetic,
-                       loaders=Loaders(self.db, self.synthetic))
+        return Context(reads=self.reads, loaders=Loaders(self.reads))
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> Starlette:
-    """The ASGI app for one database; ``hub serve`` runs it under uvicorn."""
+    """The ASGI app for one database (the real data, or the synthetic facilities of ``hub dev
+    synth`` in theirs); ``hub serve`` runs it under uvicorn."""
     settings = settings or Settings()
     db = Database.from_settings(database_url, settings)
 
@@ -90,7 +90,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
                                 headers={"Retry-After": str(settings.retry_after_s)})
         return JSONResponse({"status": "ready"})
 
-    graphql_app = HubGraphQL(db, settings.serve_synthetic, settings.retry_after_s)
+    graphql_app = HubGraphQL(Reads(db), settings.retry_after_s)
     app = Starlette(
         middleware=[Middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins),

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hub.db.pool import Database
 from hub.domain.filters import FacilityFilter
-from hub.services.reads import coverage, datasets, municipalities
 from hub.services.reads.coverage import Report, UnitCoverage
+from hub.services.reads.provider import Reads
 
 #: Boundaries drawn or exported with the report are simplified to this (metres): enough for
 #: a map of all Hokkaido, a fraction of the full file's size.
@@ -38,18 +37,17 @@ def status(unit: UnitCoverage) -> str:
     return "reach" if unit.within_reach else "gap"
 
 
-async def build(db: Database, flt: FacilityFilter | None, reach: float,
-                with_boundaries: bool, synthetic: bool = False) -> CoverageTable:
-    report = await coverage.coverage(db, flt, reach, (), synthetic)
+async def build(reads: Reads, flt: FacilityFilter | None, reach: float,
+                with_boundaries: bool) -> CoverageTable:
+    report = await reads.coverage(flt, reach)
     codes = [u.code for u in report.units]
-    rows = await municipalities.by_codes(db, codes)
-    boundaries = (await municipalities.boundaries(db, codes, MAP_TOLERANCE_M)
-                  if with_boundaries else {})
+    rows = await reads.municipalities_by_codes(codes)
+    boundaries = await reads.boundaries(codes, MAP_TOLERANCE_M) if with_boundaries else {}
     return CoverageTable(
         report=report,
         names={c: r.name_ja for c, r in rows.items()},
         subprefectures={c: r.subprefecture for c, r in rows.items()},
-        attribution=[d.attribution for d in await datasets.listing(db)],
+        attribution=[d.attribution for d in await reads.datasets()],
         boundaries=boundaries,
     )
 
