@@ -208,7 +208,10 @@ def coverage_command(
         tables.print_coverage(out, table, max_km)
     if png is not None:
         what = ", ".join(category) if category else "all facilities"
-        coverage_report.to_png(table, png, f"Coverage of {what} within {max_km:g} km")
+        try:
+            coverage_report.to_png(table, png, f"Coverage of {what} within {max_km:g} km")
+        except coverage_report.ReportError as exc:
+            raise _fail(str(exc)) from exc
         _say(f"wrote {png}")
 
 

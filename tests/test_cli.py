@@ -186,6 +186,7 @@ def test_coverage_table_csv_geojson_and_png(cluster: Settings, seed_loaded: obje
     as_geojson = _hub(cluster.home, "coverage", "--category", "PARK", "--format", "geojson",
                       "--png", str(png))
     assert as_geojson.returncode == 0, as_geojson.stderr
+    assert "missing from" not in as_geojson.stderr, "a glyph of the credits had no font"
     collection = json.loads(as_geojson.stdout)
     assert len(collection["features"]) == 188
     assert any("国土数値情報" in a for a in collection["attribution"])
@@ -200,6 +201,14 @@ def test_coverage_table_csv_geojson_and_png(cluster: Settings, seed_loaded: obje
     gap_red = np.all(np.abs(pixels - np.array([0xE3, 0x4A, 0x33]) / 255) < 0.02, axis=-1)
     served_blue = np.all(np.abs(pixels - np.array([0x2C, 0x7F, 0xB8]) / 255) < 0.02, axis=-1)
     assert gap_red.sum() > 10_000 and served_blue.sum() > 100, "the map shows gaps and service"
+
+
+def test_the_map_prints_its_credits_in_a_japanese_font() -> None:
+    """No fallback: without a font that has the glyphs the credits would be empty boxes, so
+    this fails on a machine without one (scripts/setup installs fonts-ipafont-gothic)."""
+    from hub.services.reports.coverage import JAPANESE_FONTS, japanese_font
+
+    assert japanese_font() in JAPANESE_FONTS
 
 
 def test_coverage_names_a_bad_category(cluster: Settings) -> None:
