@@ -232,15 +232,19 @@ def _wait_for_connections(state: ClusterState, seconds: float = 30) -> None:
 def down(settings: Settings, report: Report = print) -> bool:
     """Stop the cluster, keeping its data. Returns whether it was running.
 
-    Works without ``cluster.json`` too (stopping needs no password; the version is read
-    from the cluster), so a cluster whose state was lost can still be stopped and moved.
+    Works without a readable ``cluster.json`` too (stopping needs no password; the version
+    is read from the cluster), so a cluster whose state was lost or damaged can still be
+    stopped and moved away, as the messages of ``up`` advise.
     """
     files = ClusterFiles(settings.home)
     if not files.home.is_dir():
         report(f"no cluster in {settings.home}")
         return False
     with cluster_lock(files, report):
-        state = read_state(files)
+        try:
+            state = read_state(files)
+        except LocalDbError:
+            state = None
         version = state.version if state is not None else files.cluster_version()
         if version is None or not files.holds_cluster():
             report(f"no cluster in {settings.home}")

@@ -27,9 +27,12 @@ _POLL_SECONDS = 0.1
 def cluster_lock(
     files: ClusterFiles,
     report: Report,
-    timeout: float = LOCK_TIMEOUT_SECONDS,
+    timeout: float | None = None,
 ) -> Iterator[None]:
-    """Hold the cluster's lock for the block, waiting at most ``timeout`` seconds for it."""
+    """Hold the cluster's lock for the block, waiting at most ``timeout`` seconds for it
+    (``LOCK_TIMEOUT_SECONDS`` unless given)."""
+    if timeout is None:
+        timeout = LOCK_TIMEOUT_SECONDS
     files.home.mkdir(parents=True, exist_ok=True)
     fd = os.open(files.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:

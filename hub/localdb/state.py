@@ -112,8 +112,8 @@ def read_state(files: ClusterFiles) -> ClusterState | None:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise LocalDbError(
             f"{files.state} is damaged ({reason}): restore it from a backup, or start a new "
-            f"empty cluster with `mv {files.data} {files.data}.old && rm {files.state}` "
-            "and `hub db up`"
+            f"empty cluster with `hub db down; mv {files.data} {files.data}.old; "
+            f"rm {files.state}; hub db up`"
         ) from exc
 
 

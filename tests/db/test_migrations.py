@@ -3,6 +3,8 @@ they build is the one the models describe."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -69,3 +71,63 @@ def test_name_search_index_exists(engine: Engine) -> None:
     assert {"ix_facility_names_trgm", "ix_facility_location", "ix_facility_service_area"} <= (
         indexes
     )
+
+
+def _waiting_for_advisory_lock(admin_url: str, database: str) -> bool:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+            "AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+            (database,),
+        ).fetchone()
+    return row is not None and row[0] > 0
+
+
+def test_an_upgrade_waits_while_another_holds_the_migration_lock(empty_engine: Engine) -> None:
+    url = empty_engine.url
+    plain_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            migrate.upgrade(empty_engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    with psycopg.connect(plain_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (migrate.MIGRATION_LOCK_KEY,))
+        worker = threading.Thread(target=upgrade)
+        worker.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_for_advisory_lock(plain_url, str(url.database)):
+            assert worker.is_alive(), "the upgrade ran without waiting for the lock"
+            assert time.monotonic() < deadline, "the upgrade never waited for the lock"
+            time.sleep(0.05)
+        assert migrate.current_revision(empty_engine) is None, "nothing ran under the lock"
+        holder.execute("SELECT pg_advisory_unlock(%s)", (migrate.MIGRATION_LOCK_KEY,))
+        worker.join(timeout=120)
+
+    assert errors == []
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+
+
+def test_two_concurrent_upgrades_of_a_fresh_database_both_succeed(empty_engine: Engine) -> None:
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        start.wait()
+        try:
+            migrate.upgrade(empty_engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=upgrade) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+
+    assert errors == []
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+    assert _tables(empty_engine) == DATA_TABLES
