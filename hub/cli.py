@@ -16,7 +16,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from hub import localdb
-from hub.config import Settings, get_settings
+from hub.config import Settings, SettingsError, get_settings
 from hub.db import migrate
 from hub.db.engine import make_engine
 from hub.domain.datafile import DataFileError
@@ -367,7 +367,12 @@ def _redact(url: str) -> str:
 
 
 def main() -> None:
-    app(prog_name="hub")
+    """The console script: a bad setting is one line naming the variable, not a traceback."""
+    try:
+        app(prog_name="hub")
+    except SettingsError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

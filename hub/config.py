@@ -1,17 +1,28 @@
-"""Every setting of the hub, read from environment variables in one place.
+"""Every setting of the hub, read from environment variables (``HUB_*``) in one place.
 
-Nothing else in the package reads ``os.environ``: a module that needs a setting takes a
-``Settings`` (usually from ``get_settings()``), so tests can hand in their own.
+Nothing else in the package reads ``os.environ`` for a setting: a module that needs one takes
+a ``Settings`` (usually from ``get_settings()``), so tests can hand in their own. Parsing and
+checking are pydantic-settings' job; a bad value is a ``SettingsError`` naming the variable,
+which the command line prints as one line (never a ``SystemExit`` from here).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal, Self
 
-#: The project root, one level above the package; the seed set and migrations live here.
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: The project root, one level above the package (a checkout: ../shared lies beside it).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The population tables of ../shared/geodata, by the name HUB_POPULATION takes.
+POPULATION_FILES = {
+    "registry": "hokkaido_population.csv",
+    "census": "hokkaido_population_census2025_preliminary.csv",
+}
 
 
 def _default_home() -> Path:
@@ -27,94 +38,122 @@ def _default_home() -> Path:
     return base / "hub"
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise SystemExit(f"{name}={raw!r} is not a whole number") from exc
+def _alias(name: str) -> AliasChoices:
+    """Settings whose variable is not HUB_ + the field name still take the field name in
+    code (``Settings(geodata_dir=...)``)."""
+    return AliasChoices(name, name.lower().removeprefix("hub_"))
 
 
-def _path(name: str) -> Path | None:
-    raw = os.environ.get(name, "").strip()
-    return Path(raw).expanduser() if raw else None
+class SettingsError(ValueError):
+    """A setting with a value the hub cannot use; the message names the variable."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The hub's configuration; build one with ``Settings.from_env()``."""
+class Settings(BaseSettings):
+    """The hub's configuration: ``Settings()`` reads the environment; keyword arguments win."""
 
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_", env_ignore_empty=True, frozen=True, populate_by_name=True,
+        extra="ignore",
+    )
+
+    # --- the database -----------------------------------------------------------------------
     #: Any PostGIS database; when None the embedded cluster under ``home`` is used.
     database_url: str | None = None
     #: Folder of the embedded cluster (data, log, its connection details).
-    home: Path = field(default_factory=_default_home)
+    home: Path = Field(default_factory=_default_home)
     #: Folder with PostgreSQL's initdb/pg_ctl; None means look for the newest install.
     pg_bindir: Path | None = None
     #: Port of the embedded cluster; 0 picks a free one on first start and keeps it.
-    db_port: int = 0
+    db_port: int = Field(default=0, ge=0, le=65535)
     #: Operating-system user that runs the embedded cluster when the hub runs as root.
     db_os_user: str = "postgres"
     #: Name of the database and its owner role in the embedded cluster.
     db_name: str = "hub"
+    #: Every database statement is cancelled after this long.
+    statement_timeout_ms: int = Field(default=15_000, gt=0)
+
+    # --- the server -------------------------------------------------------------------------
     #: Where ``hub serve`` listens.
     host: str = "127.0.0.1"
-    port: int = 8000
-    #: Every database statement is cancelled after this long.
-    statement_timeout_ms: int = 15_000
-    #: The folder with the municipal boundaries and population (../shared/geodata).
-    geodata_dir: Path = PROJECT_ROOT.parent / "shared" / "geodata"
-    #: Serve only the synthetic facilities of ``hub dev synth`` instead of the real ones: for
-    #: benchmark servers. The two kinds never appear in one answer.
-    serve_synthetic: bool = False
+    port: int = Field(default=8000, ge=1, le=65535)
     #: Origins whose browser pages may call the API (CORS); "*" lets any map frontend in.
-    cors_origins: tuple[str, ...] = ("*",)
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ("*",)
+
+    # --- the connection pool of each server process -----------------------------------------
     #: Connections the server keeps to the database.
-    pool_min: int = 2
-    pool_max: int = 16
+    pool_min: int = Field(default=2, ge=0)
+    pool_max: int = Field(default=16, ge=1)
+
+    # --- request limits ---------------------------------------------------------------------
+
+    #: Only for a benchmark server of the old kind; goes once reads stop taking the flag.
+    serve_synthetic: bool = False
+
+    # --- data -------------------------------------------------------------------------------
+    #: The folder with the municipal boundaries and population (../shared/geodata).
+    geodata_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "geodata",
+                              validation_alias=_alias("HUB_GEODATA"))
     #: Which population table to load: "registry" (住民基本台帳 2025-01-01, the default) or
     #: "census" (2025 census, preliminary count).
-    population_table: str = "registry"
+    population_table: Literal["registry", "census"] = Field(
+        default="registry", validation_alias=_alias("HUB_POPULATION"))
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @field_validator("home", "pg_bindir", "geodata_dir", mode="after")
+    @classmethod
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> Self:
+        if self.pool_min > self.pool_max:
+            raise ValueError(f"HUB_POOL_MIN ({self.pool_min}) must not exceed HUB_POOL_MAX "
+                             f"({self.pool_max})")
+        return self
 
     def boundaries_file(self) -> Path:
         """Full resolution by default: analysis deserves the real borders."""
         return self.geodata_dir / "hokkaido_municipalities_full.geojson"
 
     def population_file(self) -> Path:
-        names = {
-            "registry": "hokkaido_population.csv",
-            "census": "hokkaido_population_census2025_preliminary.csv",
-        }
-        if self.population_table not in names:
-            raise SystemExit(
-                f"HUB_POPULATION={self.population_table!r}: expected one of {', '.join(names)}"
-            )
-        return self.geodata_dir / names[self.population_table]
+        return self.geodata_dir / POPULATION_FILES[self.population_table]
 
     @classmethod
     def from_env(cls) -> Settings:
-        defaults = cls()
-        return cls(
-            database_url=os.environ.get("HUB_DATABASE_URL") or None,
-            home=_path("HUB_HOME") or defaults.home,
-            pg_bindir=_path("HUB_PG_BINDIR"),
-            db_port=_int("HUB_DB_PORT", defaults.db_port),
-            db_os_user=os.environ.get("HUB_DB_OS_USER") or defaults.db_os_user,
-            db_name=os.environ.get("HUB_DB_NAME") or defaults.db_name,
-            host=os.environ.get("HUB_HOST") or defaults.host,
-            port=_int("HUB_PORT", defaults.port),
-            statement_timeout_ms=_int("HUB_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
-            geodata_dir=_path("HUB_GEODATA") or defaults.geodata_dir,
-            population_table=os.environ.get("HUB_POPULATION") or defaults.population_table,
-            serve_synthetic=os.environ.get("HUB_SERVE_SYNTHETIC", "").lower()
-            in ("1", "true", "yes"),
-            cors_origins=tuple(
-                o.strip() for o in os.environ.get("HUB_CORS_ORIGINS", "*").split(",") if o.strip()
-            ),
-            pool_min=_int("HUB_POOL_MIN", defaults.pool_min),
-            pool_max=_int("HUB_POOL_MAX", defaults.pool_max),
-        )
+        """The settings of the environment, or a SettingsError naming each bad variable."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise SettingsError(describe(exc)) from None
+
+
+def _variable(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return f"HUB_{field.upper()}"
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per bad setting, in the words of the environment (HUB_PORT='eighty': ...)."""
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        value = error.get("input")
+        if loc:
+            name = _variable(loc[0])
+            shown = f"={value!r}" if isinstance(value, str | int | float) else ""
+            lines.append(f"{name}{shown}: {error['msg']}")
+        else:
+            lines.append(error["msg"].removeprefix("Value error, "))
+    return "; ".join(lines)
 
 
 def get_settings() -> Settings:

@@ -3,9 +3,14 @@ without one: it parses, and the hub service reaches the database service it name
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
@@ -39,3 +44,76 @@ def test_dockerfile_copies_what_the_hub_needs_and_serves_on_the_published_port()
     assert 'CMD ["hub", "serve"]' in dockerfile
     published = _compose()["services"]["hub"]["ports"][0]
     assert published.endswith(":8000") and "HUB_PORT=8000" in dockerfile
+
+
+def _fresh_database(database_url: str, name: str) -> str:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    target = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION postgis")
+    return target
+
+
+@pytest.mark.slow
+def test_a_wheel_in_a_fresh_virtualenv_serves_from_another_folder(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Migrations and the seed data set ship inside the wheel: a hub installed from it,
+    started in an unrelated folder on an empty database, migrates, loads and answers."""
+    import httpx
+
+    from hub import localdb
+    from hub.config import Settings
+
+    work = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT),
+                    "-w", str(work / "dist")], check=True, capture_output=True, timeout=300)
+    wheel = next((work / "dist").glob("hub-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "hub/migrations/versions/0001_initial_schema.py" in names
+    assert "hub/geodata/facilities.yaml" in names
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-c",
+                    str(ROOT / "constraints.txt"), str(wheel)],
+                   check=True, capture_output=True, timeout=600)
+
+    elsewhere = work / "elsewhere"
+    elsewhere.mkdir()
+    port = localdb.free_port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(elsewhere),
+           "HUB_DATABASE_URL": _fresh_database(database_url, "hub_wheel"),
+           "HUB_GEODATA": str(Settings().geodata_dir)}
+    server = subprocess.Popen(
+        [str(venv / "bin" / "hub"), "serve", "--port", str(port)], cwd=elsewhere, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = []
+        for line in server.stdout:
+            lines.append(line)
+            if "Hub is serving GraphQL at" in line:
+                break
+        assert any(f":{port}/graphql" in line for line in lines), "".join(lines)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{port}/graphql", timeout=30, json={
+                    "query": "{ hubVersion facilities { totalCount } }"}).json()
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert answer["data"]["facilities"]["totalCount"] == 34
+        assert answer["data"]["hubVersion"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -11,9 +11,7 @@ from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine, text
 
-from hub.config import PROJECT_ROOT
-
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+from hub.resources import MIGRATIONS_DIR
 
 #: The PostgreSQL advisory lock every migration run holds (an arbitrary fixed bigint, the
 #: same for all hub versions): every ``hub serve`` migrates at start, and two Alembic runs

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from hub.domain import codes
 from hub.domain import vocabulary as vocab
 
 NAMING = {
@@ -80,8 +81,9 @@ class Municipality(Base):
 
     __tablename__ = "municipality"
     __table_args__ = (
-        CheckConstraint("code ~ '^[0-9]{5}$'", name="code_5_digits"),
-        CheckConstraint("code6 IS NULL OR code6 ~ '^[0-9]{6}$'", name="code6_6_digits"),
+        CheckConstraint(codes.MUNICIPALITY_CODE.check_sql("code"), name="code_5_digits"),
+        CheckConstraint("code6 IS NULL OR " + codes.MUNICIPALITY_CODE6.check_sql("code6"),
+                        name="code6_6_digits"),
         CheckConstraint("code6 IS NULL OR left(code6, 5) = code", name="code6_extends_code"),
         CheckConstraint(
             "municipality_type IS NULL OR " + one_of("municipality_type", vocab.MUNICIPALITY_TYPES),
@@ -133,7 +135,7 @@ class Operator(Base):
     __tablename__ = "operator"
     __table_args__ = (
         CheckConstraint(one_of("level", vocab.OPERATOR_LEVELS), name="level"),
-        CheckConstraint("code ~ '^[a-z0-9][a-z0-9_-]*$'", name="code_format"),
+        CheckConstraint(codes.OPERATOR_CODE.check_sql("code"), name="code_format"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -150,7 +152,7 @@ class Service(Base):
     """One entry of the service taxonomy (相談, 研修, 会議室, ...)."""
 
     __tablename__ = "service"
-    __table_args__ = (CheckConstraint("code ~ '^[a-z][a-z0-9_]*$'", name="code_format"),)
+    __table_args__ = (CheckConstraint(codes.SERVICE_CODE.check_sql("code"), name="code_format"),)
 
     code: Mapped[str] = mapped_column(Text, primary_key=True)
     name_ja: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
@@ -178,7 +180,7 @@ class Facility(Base):
         CheckConstraint(LONLAT.format(col="location"), name="location_in_range"),
         CheckConstraint(VALID_AREA.format(col="service_area"), name="service_area_valid"),
         CheckConstraint("version >= 1", name="version_positive"),
-        CheckConstraint("code ~ '^[A-Za-z0-9][A-Za-z0-9_.-]*$'", name="code_format"),
+        CheckConstraint(codes.FACILITY_CODE.check_sql("code"), name="code_format"),
         Index("ix_facility_location", "location", postgresql_using="gist"),
         Index("ix_facility_service_area", "service_area", postgresql_using="gist"),
         Index("ix_facility_category", "category"),
@@ -255,6 +257,7 @@ class Consultation(Base):
             "minutes_per_person IS NULL OR minutes_per_person > 0", name="minutes_per_person"
         ),
         CheckConstraint("rule LIKE '%RRULE:%'", name="rule_has_rrule"),
+        CheckConstraint(codes.CONSULTATION_CODE.check_sql("code"), name="code_format"),
         Index("ix_consultation_facility_id", "facility_id"),
     )
 
@@ -280,8 +283,10 @@ class Partnership(Base):
     """A 道/市 pair of facilities cooperating on one theme."""
 
     __tablename__ = "partnership"
-    __table_args__ = (CheckConstraint(one_of("category", vocab.FACILITY_CATEGORIES),
-                                      name="category"),)
+    __table_args__ = (
+        CheckConstraint(one_of("category", vocab.FACILITY_CATEGORIES), name="category"),
+        CheckConstraint(codes.PARTNERSHIP_CODE.check_sql("code"), name="code_format"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     code: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
@@ -353,6 +358,7 @@ class Initiative(Base):
             + one_of("started_precision", vocab.DATE_PRECISIONS),
             name="started_precision",
         ),
+        CheckConstraint(codes.INITIATIVE_CODE.check_sql("code"), name="code_format"),
         Index("ix_initiative_partnership_id", "partnership_id"),
     )
 
@@ -398,6 +404,7 @@ class Event(Base):
         CheckConstraint("ends_at >= starts_at", name="ends_after_start"),
         CheckConstraint(one_of("date_precision", vocab.DATE_PRECISIONS), name="date_precision"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(codes.EVENT_CODE.check_sql("code"), name="code_format"),
         Index("ix_event_period", "starts_at", "ends_at"),
     )
 

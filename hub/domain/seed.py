@@ -1,25 +1,50 @@
-"""The seed data set (geodata/*.yaml) read into plain records, with every rule checked.
+"""The seed data set (geodata/*.yaml) read into typed records, with every rule checked.
 
-Everything here is pure: the loader hands in the parsed YAML of each file and gets back
-typed records, or a DataFileError naming the file, the record and the field. References
-between files (a facility's operator, a partnership's facilities, ...) are checked here too,
-so that a broken data set is refused before anything is written.
+One pydantic model per file says what a record of that file may hold: no field beyond the
+model's, vocabularies as the Literal types of hub.domain.vocabulary, codes in the syntax of
+hub.domain.codes (which the database CHECKs share), 和暦 dates through hub.domain.wareki.
+Rules that join records (unique codes, references between files) are plain functions run
+once every file has passed its model. Whatever fails becomes a DataFileError naming the
+file, the record and the field, so a broken data set is refused before anything is written.
+
+Everything here is pure: the loader hands in the parsed YAML of each file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from hub.domain import vocabulary as vocab
-from hub.domain.activity_area import ActivityAreaError, parse_activity_area
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from hub.domain import codes
+from hub.domain.activity_area import parse_activity_area
 from hub.domain.datafile import DataFileError
-from hub.domain.schedule import ScheduleError, validate_rule
-from hub.domain.wareki import WarekiDate, WarekiError, month_in_fiscal_year, parse_wareki, start_of
+from hub.domain.schedule import validate_rule
+from hub.domain.vocabulary import (
+    Audience,
+    FacilityCategory,
+    InitiativeStatus,
+    LocationPrecision,
+    OperatorLevel,
+)
+from hub.domain.wareki import WarekiDate, month_in_fiscal_year, parse_wareki, start_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 SEED_FILES = (
@@ -32,74 +57,298 @@ SEED_FILES = (
     "consultations.yaml",
     "events.yaml",
 )
-_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 T = TypeVar("T")
 
 
-# ---- records ------------------------------------------------------------------------------
+# ---- field types --------------------------------------------------------------------------
+
+OperatorCode = Annotated[str, AfterValidator(codes.OPERATOR_CODE.validate)]
+ServiceCode = Annotated[str, AfterValidator(codes.SERVICE_CODE.validate)]
+FacilityCode = Annotated[str, AfterValidator(codes.FACILITY_CODE.validate)]
+PartnershipCode = Annotated[str, AfterValidator(codes.PARTNERSHIP_CODE.validate)]
+InitiativeCode = Annotated[str, AfterValidator(codes.INITIATIVE_CODE.validate)]
+ConsultationCode = Annotated[str, AfterValidator(codes.CONSULTATION_CODE.validate)]
+EventCode = Annotated[str, AfterValidator(codes.EVENT_CODE.validate)]
+
+#: Free text as the documents word it: surrounding blanks dropped, never empty.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-@dataclass(frozen=True)
-class OperatorSeed:
-    code: str
-    name: str
-    name_en: str | None
-    level: str
-    municipality: str | None
-    note: str | None
-    sources: tuple[str, ...]
+def _some_source(sources: tuple[str, ...]) -> tuple[str, ...]:
+    if not sources:
+        raise ValueError("every record names at least one source")
+    return sources
 
 
-@dataclass(frozen=True)
-class ServiceSeed:
-    code: str
-    name_ja: str
-    name_en: str
+Sources = Annotated[tuple[Text, ...], AfterValidator(_some_source)]
 
 
-@dataclass(frozen=True)
-class FacilitySeed:
-    code: str
-    name_ja: str
-    name_kana: str | None
-    name_en: str | None
-    category: str
-    operator: str
-    municipality: str | None  # a name, resolved to a code by the loader
-    location_precision: str
-    #: (lat, lon) when an editor has given the real position; else None and the loader
-    #: places the facility at its municipality's or ward's representative point.
-    location: tuple[float, float] | None
-    address: str | None
-    activity_area: str | None
-    services: tuple[tuple[str, str | None], ...]  # (code, the source's words)
-    established_on: dt.date | None
-    legal_basis: str | None
-    note: str | None
-    sources: tuple[str, ...]
+def _no_repeats(what: str) -> Callable[[tuple[T, ...]], tuple[T, ...]]:
+    def check(items: tuple[T, ...]) -> tuple[T, ...]:
+        if len(set(items)) != len(items):
+            raise ValueError(f"lists a {what} twice")
+        return items
+
+    return check
 
 
-@dataclass(frozen=True)
-class PartnershipSeed:
-    code: str
-    theme: str
-    category: str
-    facilities: tuple[str, ...]
-    directions: tuple[str, ...]
-    sources: tuple[str, ...]
+def _wareki(value: Any) -> WarekiDate:
+    """A 和暦 date as written (H27.10, H29年度, 平成13年6月, ...); WarekiError says why not."""
+    if isinstance(value, WarekiDate):
+        return value
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ValueError(f"must be a 和暦 date such as H27.10, not {type(value).__name__}")
+    return parse_wareki(str(value))
 
 
-@dataclass(frozen=True)
-class RoleDivisionSeed:
-    partnership: str
-    area: str
-    responsible: tuple[str, ...]
-    note: str | None
-    sources: tuple[str, ...]
+def _wareki_month(value: Any) -> WarekiDate:
+    date = _wareki(value)
+    if date.month is None:
+        raise ValueError(f"{value!r} must be a month such as H27.10")
+    return date
+
+
+def _wareki_fiscal_year(value: Any) -> WarekiDate:
+    date = _wareki(value)
+    if not date.fiscal_year:
+        raise ValueError(f"{value!r} must be a 年度 such as H29年度")
+    return date
+
+
+Wareki = Annotated[WarekiDate, PlainValidator(_wareki)]
+
+
+def _wareki_as_written(text: str) -> str:
+    _wareki(text)
+    return text
+
+
+def _wareki_month_as_written(text: str) -> str:
+    _wareki_month(text)
+    return text
+
+
+#: A 和暦 date kept as written, for the notes that quote it.
+WarekiText = Annotated[Text, AfterValidator(_wareki_as_written)]
+WarekiMonthText = Annotated[Text, AfterValidator(_wareki_month_as_written)]
+WarekiFiscalYear = Annotated[WarekiDate, PlainValidator(_wareki_fiscal_year)]
+
+
+def _positive_whole(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"must be a positive whole number, not {value!r}")
+    return value
+
+
+def _number(value: Any) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise ValueError(f"must be a number, not {value!r}")
+    return float(value)
+
+
+PositiveWhole = Annotated[int, PlainValidator(_positive_whole)]
+Number = Annotated[float, PlainValidator(_number)]
+
+
+def _rrule(rule: str) -> str:
+    validate_rule(rule)  # a ScheduleError is a ValueError: pydantic reports it on the field
+    return rule
+
+
+def _activity_area(area: str) -> str:
+    parse_activity_area(area)  # an ActivityAreaError is a ValueError
+    return area
+
+
+def _event_month(value: Any) -> dt.date:
+    """The month an event is dated to: ``H27.5``, or ``{fiscal_year: H29年度, month: 3}``
+    (March of that 年度, so March 2018)."""
+    if isinstance(value, Mapping):
+        month = value.get("month")
+        if set(value) != {"fiscal_year", "month"} or not isinstance(month, int) or isinstance(
+            month, bool
+        ):
+            raise ValueError("must be {fiscal_year: H29年度, month: 7} or a month like H27.5")
+        return month_in_fiscal_year(_wareki_fiscal_year(value["fiscal_year"]).year, month)
+    date = _wareki(value)
+    if date.month is None:
+        raise ValueError(f"{value!r} must be a month like H27.5, or {{fiscal_year, month}}")
+    return dt.date(date.year, date.month, 1)
+
+
+# ---- one model per file -------------------------------------------------------------------
+
+
+class _Record(BaseModel):
+    """What every record shares: no unknown field, immutable once read. Numbers are taken
+    as text where text is expected (a name or note of digits only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class OperatorSeed(_Record):
+    code: OperatorCode
+    name: Text
+    name_en: Text | None = None
+    level: OperatorLevel
+    municipality: Text | None = None  # a name, resolved to a code by the loader
+    note: Text | None = None
+    sources: Sources
+
+
+class ServiceSeed(_Record):
+    code: ServiceCode
+    name_ja: Text
+    name_en: Text
+    sources: Sources
+
+
+class Position(_Record):
+    """A position typed in by an editor who knows the real one."""
+
+    lat: Number
+    lon: Number
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"must be {{lat: ..., lon: ...}}, not {value!r}")
+        return value
+
+    @field_validator("lat")
+    @classmethod
+    def _latitude(cls, lat: float) -> float:
+        if abs(lat) > 90:
+            raise ValueError(f"{lat!r} is outside [-90, 90]")
+        return lat
+
+    @field_validator("lon")
+    @classmethod
+    def _longitude(cls, lon: float) -> float:
+        if abs(lon) > 180:
+            raise ValueError(f"{lon!r} is outside [-180, 180]")
+        return lon
+
+
+class OfferedService(_Record):
+    code: ServiceCode
+    as_written: Text | None = None  # the source's words, e.g. 研修講座
+
+
+_TYPED_IN = ("EXACT", "BUILDING")
+_AT_AN_AREA = ("MUNICIPALITY", "WARD")
+
+
+class FacilitySeed(_Record):
+    # Field order matters: a field's validator sees the fields declared before it.
+    code: FacilityCode
+    name_ja: Text
+    name_kana: Text | None = None
+    name_en: Text | None = None
+    category: FacilityCategory
+    operator: OperatorCode
+    location_precision: LocationPrecision
+    #: A name, resolved to a code by the loader.
+    municipality: Text | None = Field(default=None, validate_default=True)
+    #: Given only with EXACT or BUILDING precision; else the loader places the facility at
+    #: its municipality's or ward's representative point.
+    location: Position | None = Field(default=None, validate_default=True)
+    address: Text | None = None
+    activity_area: Annotated[Text, AfterValidator(_activity_area)] | None = Field(
+        default=None, validate_default=True
+    )
+    services: tuple[OfferedService, ...] = ()
+    established: Wareki | None = None
+    legal_basis: Text | None = None
+    note: Text | None = None
+    sources: Sources
+
+    @field_validator("services")
+    @classmethod
+    def _services_differ(
+        cls, services: tuple[OfferedService, ...]
+    ) -> tuple[OfferedService, ...]:
+        """Two entries for one code are one service listed twice, whatever their words."""
+        _no_repeats("service code")(tuple(s.code for s in services))
+        return services
+
+    @field_validator("municipality")
+    @classmethod
+    def _municipality_places_it(cls, value: str | None, info: ValidationInfo) -> str | None:
+        precision = info.data.get("location_precision")
+        if value is None and precision in _AT_AN_AREA:
+            raise ValueError(f"is required to place a facility at {precision}")
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _location_matches_precision(
+        cls, value: Position | None, info: ValidationInfo
+    ) -> Position | None:
+        precision = info.data.get("location_precision")
+        if precision is None:  # itself invalid, and reported as such
+            return value
+        if value is None and precision in _TYPED_IN:
+            raise ValueError(f"is required with location_precision {precision}")
+        if value is not None and precision not in _TYPED_IN:
+            raise ValueError(
+                f"is given, so location_precision must be EXACT or BUILDING, not {precision}"
+            )
+        return value
+
+    @field_validator("activity_area")
+    @classmethod
+    def _some_area(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and "municipality" in info.data and info.data["municipality"] is None:
+            raise ValueError("is required when no municipality is given")
+        return value
+
+    @property
+    def established_on(self) -> dt.date | None:
+        return start_of(self.established) if self.established else None
+
+
+def _at_least_two(facilities: tuple[str, ...]) -> tuple[str, ...]:
+    if len(facilities) < 2:
+        raise ValueError("a partnership joins at least two facilities")
+    return facilities
+
+
+class PartnershipSeed(_Record):
+    code: PartnershipCode
+    theme: Text
+    category: FacilityCategory
+    facilities: Annotated[
+        tuple[FacilityCode, ...],
+        AfterValidator(_at_least_two),
+        AfterValidator(_no_repeats("facility")),
+    ]
+    directions: tuple[Text, ...] = ()
+    sources: Sources
+
+
+class RoleDivisionSeed(_Record):
+    partnership: PartnershipCode
+    area: Text
+    responsible: Annotated[tuple[FacilityCode, ...], AfterValidator(_no_repeats("facility"))]
+    note: Text | None = None
+    sources: Sources
+
+
+class MetricEntry(_Record):
+    """A count as written: ``{period: H27, value: 8, unit: 回, note: 開催}``."""
+
+    period: WarekiText
+    value: Number
+    unit: Text
+    note: Text | None = None
 
 
 @dataclass(frozen=True)
 class MetricSeed:
+    """One figure of an initiative as stored: a period ``FY2015`` or ``2017-08``."""
+
     period: str
     value: float
     unit: str
@@ -107,44 +356,99 @@ class MetricSeed:
     note: str | None
 
 
-@dataclass(frozen=True)
-class InitiativeSeed:
-    code: str
-    partnership: str
-    title: str
-    status: str
-    started_on: dt.date | None
-    started_precision: str | None
-    fiscal_year: int | None
-    metrics: tuple[MetricSeed, ...]
-    note: str | None
-    sources: tuple[str, ...]
+def _period(date: WarekiDate) -> str:
+    return f"{date.year}-{date.month:02d}" if date.month else f"FY{date.year}"
 
 
-@dataclass(frozen=True)
-class ConsultationSeed:
-    code: str
-    facility: str
-    title: str
-    rule: str
-    duration_minutes: int
-    reservation_required: bool
-    minutes_per_person: int | None
-    note: str | None
-    sources: tuple[str, ...]
+class InitiativeSeed(_Record):
+    code: InitiativeCode
+    partnership: PartnershipCode
+    status: InitiativeStatus
+    title: Text
+    started: Wareki | None = None
+    fiscal_year: WarekiFiscalYear | None = Field(default=None, validate_default=True)
+    #: The months it took place (``H30.2予定``: planned then), one figure each.
+    held: tuple[WarekiMonthText, ...] = ()
+    metrics: tuple[MetricEntry, ...] = ()
+    note: Text | None = None
+    sources: Sources
+
+    @field_validator("fiscal_year")
+    @classmethod
+    def _planned_for(cls, value: WarekiDate | None, info: ValidationInfo) -> WarekiDate | None:
+        if value is None and info.data.get("status") == "PLANNED":
+            raise ValueError("a planned initiative names the 年度 it is planned for")
+        return value
+
+    @property
+    def started_on(self) -> dt.date | None:
+        return start_of(self.started) if self.started else None
+
+    @property
+    def started_precision(self) -> str | None:
+        if self.started is None:
+            return None
+        return "MONTH" if self.started.month else "FISCAL_YEAR"
+
+    @property
+    def fiscal_year_start(self) -> int | None:
+        """The Gregorian year in which the 年度 begins."""
+        return self.fiscal_year.year if self.fiscal_year else None
+
+    @property
+    def figures(self) -> tuple[MetricSeed, ...]:
+        """The metrics as written, then one figure (1 回) per month it was held."""
+        out = []
+        for m in self.metrics:
+            when = parse_wareki(m.period)
+            note = m.period if m.note is None else f"{m.period}: {m.note}"
+            as_of = start_of(when) if when.as_of else None  # 現在: a count as of that month
+            out.append(MetricSeed(_period(when), m.value, m.unit, as_of, note))
+        for held in self.held:
+            when = parse_wareki(held)
+            note = f"{held}: 開催予定" if when.planned else f"{held}: 開催"
+            out.append(MetricSeed(_period(when), 1.0, "回", None, note))
+        return tuple(out)
 
 
-@dataclass(frozen=True)
-class EventSeed:
-    code: str
-    title: str
-    organizers: tuple[str, ...]
-    audiences: tuple[str, ...]
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    date_precision: str
-    note: str | None
-    sources: tuple[str, ...]
+class ConsultationSeed(_Record):
+    code: ConsultationCode
+    facility: FacilityCode
+    title: Text
+    rule: Annotated[Text, AfterValidator(_rrule)]
+    duration_minutes: PositiveWhole
+    reservation_required: StrictBool
+    minutes_per_person: PositiveWhole | None = None
+    note: Text | None = None
+    sources: Sources
+
+
+class EventSeed(_Record):
+    code: EventCode
+    title: Text
+    organizers: Annotated[tuple[FacilityCode, ...], AfterValidator(_no_repeats("facility"))]
+    audiences: Annotated[tuple[Audience, ...], AfterValidator(_no_repeats("audience"))]
+    #: The first day of the month the event is dated to; it spans that whole month.
+    when: Annotated[dt.date, PlainValidator(_event_month)]
+    note: Text | None = None
+    sources: Sources
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return dt.datetime(self.when.year, self.when.month, 1, tzinfo=TOKYO)
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        """The last second of the month, Tokyo time."""
+        first = self.when
+        following = dt.datetime(
+            first.year + first.month // 12, first.month % 12 + 1, 1, tzinfo=TOKYO
+        )
+        return following - dt.timedelta(seconds=1)
+
+    @property
+    def date_precision(self) -> str:
+        return "MONTH"
 
 
 @dataclass(frozen=True)
@@ -159,397 +463,85 @@ class SeedSet:
     events: tuple[EventSeed, ...]
 
 
-# ---- reading one record -------------------------------------------------------------------
+# ---- pydantic's findings as DataFileErrors ------------------------------------------------
 
 
-class Record:
-    """One mapping of a data file, with typed getters that name the field when they fail."""
-
-    def __init__(self, file: str, index: int, raw: Any, allowed: Sequence[str]) -> None:
-        self.file = file
-        self.label = f"#{index}"
-        if not isinstance(raw, Mapping):
-            raise DataFileError(file, self.label, None, "a record must be a mapping")
-        self.raw = raw
-        if isinstance(raw.get("code"), str):
-            self.label = f"#{index} ({raw['code']})"
-        unknown = sorted(set(map(str, raw)) - set(allowed))
-        if unknown:
-            raise self.error(unknown[0], f"unknown field; expected one of {', '.join(allowed)}")
-
-    def error(self, field: str | None, reason: str) -> DataFileError:
-        return DataFileError(self.file, self.label, field, reason)
-
-    def text(self, field: str) -> str:
-        value = self.optional_text(field)
-        if value is None:
-            raise self.error(field, "is required")
-        return value
-
-    def optional_text(self, field: str) -> str | None:
-        value = self.raw.get(field)
-        if value is None:
-            return None
-        if not isinstance(value, str | int) or isinstance(value, bool):
-            raise self.error(field, f"must be text, not {type(value).__name__}")
-        text = str(value).strip()
-        if not text:
-            raise self.error(field, "is empty")
-        return text
-
-    def code(self, field: str = "code") -> str:
-        value = self.text(field)
-        if not _CODE.match(value):
-            raise self.error(
-                field, f"{value!r} is not a code (lower-case letters, digits, - and _)"
-            )
-        return value
-
-    def one_of(self, field: str, values: Sequence[str]) -> str:
-        value = self.text(field)
-        if value not in values:
-            raise self.error(field, f"{value!r} is not one of {', '.join(values)}")
-        return value
-
-    def texts(self, field: str, required: bool = True) -> tuple[str, ...]:
-        value = self.raw.get(field)
-        if value is None and not required:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.error(field, "must be a list of non-empty texts")
-        return tuple(v.strip() for v in value)
-
-    def sources(self) -> tuple[str, ...]:
-        sources = self.texts("sources")
-        if not sources:
-            raise self.error("sources", "every record names at least one source")
-        return sources
-
-    def number(self, field: str, required: bool = True) -> float | None:
-        value = self.raw.get(field)
-        if value is None and not required:
-            return None
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise self.error(field, f"must be a number, not {value!r}")
-        return float(value)
-
-    def positive_int(self, field: str, required: bool = True) -> int | None:
-        value = self.raw.get(field)
-        if value is None and not required:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise self.error(field, f"must be a positive whole number, not {value!r}")
-        return value
-
-    def boolean(self, field: str) -> bool:
-        value = self.raw.get(field)
-        if not isinstance(value, bool):
-            raise self.error(field, f"must be true or false, not {value!r}")
-        return value
-
-    def wareki(self, field: str, value: Any = None) -> WarekiDate | None:
-        text = self.raw.get(field) if value is None else value
-        if text is None:
-            return None
-        try:
-            return parse_wareki(str(text))
-        except WarekiError as exc:
-            raise self.error(field, str(exc)) from exc
+def _reason(error: ErrorDetails, model: type[BaseModel] | None) -> str:
+    """Pydantic's finding in the words the data files' editors read elsewhere."""
+    kind, value = error["type"], error["input"]
+    ctx = error.get("ctx") or {}
+    if kind == "missing" or (value is None and kind.endswith("_type")):
+        return "is required"
+    if kind == "extra_forbidden":
+        expected = f"; expected one of {', '.join(model.model_fields)}" if model else ""
+        return "unknown field" + expected
+    if kind == "value_error":
+        return str(ctx["error"])
+    if kind == "literal_error":
+        return f"{value!r} is not one of {ctx['expected']}"
+    if kind == "string_type":
+        return f"must be text, not {type(value).__name__}"
+    if kind == "string_too_short":
+        return "is empty"
+    if kind == "bool_type":
+        return f"must be true or false, not {value!r}"
+    if kind in ("tuple_type", "list_type"):
+        return f"must be a list, not {type(value).__name__}"
+    if kind in ("model_type", "dict_type"):
+        return f"must be a mapping, not {type(value).__name__}"
+    return error["msg"]
 
 
-def _records(file: str, data: Any, allowed: Sequence[str]) -> list[Record]:
+def _error(file: str, label: str, model: type[BaseModel], exc: ValidationError) -> DataFileError:
+    """The first finding of a record, at its top-level field; where inside that field (the
+    2nd service, its code) leads the reason."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = first["loc"]
+    field = str(loc[0]) if loc else None
+    reason = _reason(first, model if len(loc) == 1 else None)
+    inside = ", ".join(f"item {p + 1}" if isinstance(p, int) else str(p) for p in loc[1:])
+    if inside:
+        reason = f"{inside}: {reason}"
+    if len(errors) > 1:
+        reason += f" (and {len(errors) - 1} more in this record)"
+    return DataFileError(file, label, field, reason)
+
+
+R = TypeVar("R", bound=_Record)
+
+
+def _label(index: int, raw: Any) -> str:
+    if isinstance(raw, Mapping) and isinstance(raw.get("code"), str):
+        return f"#{index} ({raw['code']})"
+    return f"#{index}"
+
+
+def parse_file(file: str, model: type[R], data: Any) -> tuple[R, ...]:
+    """Every record of one file through its model; the first broken one is refused."""
     if not isinstance(data, list):
         raise DataFileError(file, None, None, "the file must hold a list of records")
-    return [Record(file, i, raw, allowed) for i, raw in enumerate(data, start=1)]
+    records = []
+    for index, raw in enumerate(data, start=1):
+        label = _label(index, raw)
+        if not isinstance(raw, Mapping):
+            raise DataFileError(file, label, None, "a record must be a mapping")
+        try:
+            records.append(model.model_validate(raw))
+        except ValidationError as exc:
+            raise _error(file, label, model, exc) from exc
+    return tuple(records)
 
 
-def _unique(file: str, items: Sequence[T], key: Callable[[T], str]) -> None:
+# ---- rules across records -----------------------------------------------------------------
+
+
+def _unique(file: str, codes_in_order: Sequence[str]) -> None:
     seen: set[str] = set()
-    for index, item in enumerate(items, start=1):
-        value = key(item)
-        if value in seen:
-            raise DataFileError(file, f"#{index} ({value})", "code", "appears twice")
-        seen.add(value)
-
-
-# ---- one parser per file ------------------------------------------------------------------
-
-
-def parse_operators(file: str, data: Any) -> list[OperatorSeed]:
-    fields = ("code", "name", "name_en", "level", "municipality", "note", "sources")
-    return [
-        OperatorSeed(
-            code=r.code(),
-            name=r.text("name"),
-            name_en=r.optional_text("name_en"),
-            level=r.one_of("level", vocab.OPERATOR_LEVELS),
-            municipality=r.optional_text("municipality"),
-            note=r.optional_text("note"),
-            sources=r.sources(),
-        )
-        for r in _records(file, data, fields)
-    ]
-
-
-def parse_services(file: str, data: Any) -> list[ServiceSeed]:
-    fields = ("code", "name_ja", "name_en", "sources")
-    out = []
-    for r in _records(file, data, fields):
-        r.sources()
-        out.append(ServiceSeed(r.code(), r.text("name_ja"), r.text("name_en")))
-    return out
-
-
-def _facility_services(r: Record) -> tuple[tuple[str, str | None], ...]:
-    raw = r.raw.get("services")
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise r.error("services", "must be a list of {code, as_written}")
-    out: list[tuple[str, str | None]] = []
-    for item in raw:
-        if not isinstance(item, Mapping) or not isinstance(item.get("code"), str):
-            raise r.error("services", f"{item!r} is not a {{code, as_written}} mapping")
-        if set(item) - {"code", "as_written"}:
-            raise r.error("services", f"{item!r} has fields other than code and as_written")
-        written = item.get("as_written")
-        out.append((item["code"], str(written) if written is not None else None))
-    codes = [c for c, _ in out]
-    if len(set(codes)) != len(codes):
-        raise r.error("services", "lists a service code twice")
-    return tuple(out)
-
-
-def _location(r: Record, precision: str) -> tuple[float, float] | None:
-    """A position typed in by an editor: only with EXACT or BUILDING precision, in range."""
-    raw = r.raw.get("location")
-    if raw is None:
-        if precision in ("EXACT", "BUILDING"):
-            raise r.error("location", f"is required with location_precision {precision}")
-        return None
-    if precision not in ("EXACT", "BUILDING"):
-        raise r.error("location", f"is given, so location_precision must be EXACT or BUILDING, "
-                                  f"not {precision}")
-    if not isinstance(raw, Mapping) or set(raw) != {"lat", "lon"}:
-        raise r.error("location", "must be {lat: ..., lon: ...}")
-    lat, lon = raw["lat"], raw["lon"]
-    for name, value, limit in (("lat", lat, 90), ("lon", lon, 180)):
-        if not isinstance(value, int | float) or isinstance(value, bool) or abs(value) > limit:
-            raise r.error("location", f"{name} {value!r} is outside [-{limit}, {limit}]")
-    return float(lat), float(lon)
-
-
-def parse_facilities(file: str, data: Any) -> list[FacilitySeed]:
-    fields = (
-        "code", "name_ja", "name_kana", "name_en", "category", "operator", "municipality",
-        "location_precision", "location", "address", "activity_area", "services",
-        "established", "legal_basis", "note", "sources",
-    )
-    out = []
-    for r in _records(file, data, fields):
-        precision = r.one_of("location_precision", vocab.LOCATION_PRECISIONS)
-        municipality = r.optional_text("municipality")
-        location = _location(r, precision)
-        if precision in ("MUNICIPALITY", "WARD") and municipality is None:
-            raise r.error("municipality", f"is required to place a facility at {precision}")
-        area = r.optional_text("activity_area")
-        if area is not None:
-            try:
-                parse_activity_area(area)
-            except ActivityAreaError as exc:
-                raise r.error("activity_area", str(exc)) from exc
-        elif municipality is None:
-            raise r.error("activity_area", "is required when no municipality is given")
-        established = r.wareki("established")
-        out.append(
-            FacilitySeed(
-                code=r.code(),
-                name_ja=r.text("name_ja"),
-                name_kana=r.optional_text("name_kana"),
-                name_en=r.optional_text("name_en"),
-                category=r.one_of("category", vocab.FACILITY_CATEGORIES),
-                operator=r.code("operator"),
-                municipality=municipality,
-                location_precision=precision,
-                location=location,
-                address=r.optional_text("address"),
-                activity_area=area,
-                services=_facility_services(r),
-                established_on=start_of(established) if established else None,
-                legal_basis=r.optional_text("legal_basis"),
-                note=r.optional_text("note"),
-                sources=r.sources(),
-            )
-        )
-    return out
-
-
-def parse_partnerships(file: str, data: Any) -> list[PartnershipSeed]:
-    fields = ("code", "theme", "category", "facilities", "directions", "sources")
-    out = []
-    for r in _records(file, data, fields):
-        facilities = r.texts("facilities")
-        if len(facilities) < 2:
-            raise r.error("facilities", "a partnership joins at least two facilities")
-        out.append(PartnershipSeed(
-            code=r.code(),
-            theme=r.text("theme"),
-            category=r.one_of("category", vocab.FACILITY_CATEGORIES),
-            facilities=facilities,
-            directions=r.texts("directions", required=False),
-            sources=r.sources(),
-        ))
-    return out
-
-
-def parse_role_divisions(file: str, data: Any) -> list[RoleDivisionSeed]:
-    fields = ("partnership", "area", "responsible", "note", "sources")
-    return [
-        RoleDivisionSeed(
-            partnership=r.code("partnership"),
-            area=r.text("area"),
-            responsible=r.texts("responsible"),
-            note=r.optional_text("note"),
-            sources=r.sources(),
-        )
-        for r in _records(file, data, fields)
-    ]
-
-
-def _period(date: WarekiDate) -> str:
-    return f"{date.year}-{date.month:02d}" if date.month else f"FY{date.year}"
-
-
-def _metrics(r: Record) -> tuple[MetricSeed, ...]:
-    out = []
-    for item in r.raw.get("metrics") or []:
-        if not isinstance(item, Mapping) or set(item) - {"period", "value", "unit", "note"}:
-            raise r.error("metrics", f"{item!r} is not a {{period, value, unit, note}} mapping")
-        when = r.wareki("metrics", item.get("period"))
-        value = item.get("value")
-        if when is None or not isinstance(value, int | float) or not item.get("unit"):
-            raise r.error("metrics", f"{item!r} needs a period, a numeric value and a unit")
-        written = str(item["period"])
-        note = written if item.get("note") is None else f"{written}: {item['note']}"
-        as_of = start_of(when) if when.as_of else None  # 現在: a count as of that month
-        out.append(MetricSeed(_period(when), float(value), str(item["unit"]), as_of, note))
-    for held in r.raw.get("held") or []:
-        when = r.wareki("held", held)
-        if when is None or when.month is None:
-            raise r.error("held", f"{held!r} must be a month such as H27.10")
-        note = f"{held}: 開催予定" if when.planned else f"{held}: 開催"
-        out.append(MetricSeed(_period(when), 1.0, "回", None, note))
-    return tuple(out)
-
-
-def parse_initiatives(file: str, data: Any) -> list[InitiativeSeed]:
-    fields = ("code", "partnership", "status", "title", "started", "fiscal_year", "held",
-              "metrics", "note", "sources")
-    out = []
-    for r in _records(file, data, fields):
-        started = r.wareki("started")
-        fiscal = r.wareki("fiscal_year")
-        if fiscal is not None and not fiscal.fiscal_year:
-            raise r.error("fiscal_year", "must be a 年度 such as H29年度")
-        status = r.one_of("status", vocab.INITIATIVE_STATUSES)
-        if status == "PLANNED" and fiscal is None:
-            raise r.error("fiscal_year", "a planned initiative names the 年度 it is planned for")
-        out.append(InitiativeSeed(
-            code=r.code(),
-            partnership=r.code("partnership"),
-            title=r.text("title"),
-            status=status,
-            started_on=start_of(started) if started else None,
-            started_precision=(
-                ("MONTH" if started.month else "FISCAL_YEAR") if started else None
-            ),
-            fiscal_year=fiscal.year if fiscal else None,
-            metrics=_metrics(r),
-            note=r.optional_text("note"),
-            sources=r.sources(),
-        ))
-    return out
-
-
-def parse_consultations(file: str, data: Any) -> list[ConsultationSeed]:
-    fields = ("code", "facility", "title", "rule", "duration_minutes", "reservation_required",
-              "minutes_per_person", "note", "sources")
-    out = []
-    for r in _records(file, data, fields):
-        rule = r.text("rule")
-        try:
-            validate_rule(rule)
-        except ScheduleError as exc:
-            raise r.error("rule", str(exc)) from exc
-        duration = r.positive_int("duration_minutes")
-        assert duration is not None
-        out.append(ConsultationSeed(
-            code=r.code(),
-            facility=r.code("facility"),
-            title=r.text("title"),
-            rule=rule,
-            duration_minutes=duration,
-            reservation_required=r.boolean("reservation_required"),
-            minutes_per_person=r.positive_int("minutes_per_person", required=False),
-            note=r.optional_text("note"),
-            sources=r.sources(),
-        ))
-    return out
-
-
-def _month_span(first: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """A whole month in Tokyo time: its first instant to its last second."""
-    start = dt.datetime(first.year, first.month, 1, tzinfo=TOKYO)
-    following = dt.datetime(first.year + first.month // 12, first.month % 12 + 1, 1, tzinfo=TOKYO)
-    return start, following - dt.timedelta(seconds=1)
-
-
-def _event_month(r: Record) -> dt.date:
-    when = r.raw.get("when")
-    if isinstance(when, Mapping):
-        fiscal = r.wareki("when", when.get("fiscal_year"))
-        month = when.get("month")
-        if fiscal is None or not fiscal.fiscal_year or not isinstance(month, int):
-            raise r.error("when", "must be {fiscal_year: H29年度, month: 7} or a month like H27.5")
-        try:
-            return month_in_fiscal_year(fiscal.year, month)
-        except WarekiError as exc:
-            raise r.error("when", str(exc)) from exc
-    date = r.wareki("when")
-    if date is None or date.month is None:
-        raise r.error("when", "must be a month like H27.5, or {fiscal_year, month}")
-    return dt.date(date.year, date.month, 1)
-
-
-def parse_events(file: str, data: Any) -> list[EventSeed]:
-    fields = ("code", "title", "organizers", "audiences", "when", "note", "sources")
-    out = []
-    for r in _records(file, data, fields):
-        audiences = r.texts("audiences")
-        for audience in audiences:
-            if audience not in vocab.AUDIENCES:
-                raise r.error(
-                    "audiences", f"{audience!r} is not one of {', '.join(vocab.AUDIENCES)}"
-                )
-        organizers = r.texts("organizers")
-        if len(set(organizers)) != len(organizers):
-            raise r.error("organizers", "lists a facility twice")
-        starts_at, ends_at = _month_span(_event_month(r))
-        out.append(EventSeed(
-            code=r.code(),
-            title=r.text("title"),
-            organizers=organizers,
-            audiences=audiences,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            date_precision="MONTH",
-            note=r.optional_text("note"),
-            sources=r.sources(),
-        ))
-    return out
-
-
-# ---- the whole set ------------------------------------------------------------------------
+    for index, code in enumerate(codes_in_order, start=1):
+        if code in seen:
+            raise DataFileError(file, f"#{index} ({code})", "code", "appears twice")
+        seen.add(code)
 
 
 def _check_refs(file: str, label: str, field: str, refs: Sequence[str], known: set[str]) -> None:
@@ -558,47 +550,28 @@ def _check_refs(file: str, label: str, field: str, refs: Sequence[str], known: s
             raise DataFileError(file, label, field, f"{ref!r} is not defined")
 
 
-def parse_seed_set(documents: Mapping[str, Any]) -> SeedSet:
-    """Every file of the seed set, parsed and cross-checked. ``documents`` maps each file
-    name of SEED_FILES to its parsed YAML."""
-    missing = [name for name in SEED_FILES if name not in documents]
-    if missing:
-        raise DataFileError(missing[0], None, None, "file missing from the seed set")
-    seed = SeedSet(
-        operators=tuple(parse_operators("operators.yaml", documents["operators.yaml"])),
-        services=tuple(parse_services("services.yaml", documents["services.yaml"])),
-        facilities=tuple(parse_facilities("facilities.yaml", documents["facilities.yaml"])),
-        partnerships=tuple(
-            parse_partnerships("partnerships.yaml", documents["partnerships.yaml"])
-        ),
-        role_divisions=tuple(
-            parse_role_divisions("role_divisions.yaml", documents["role_divisions.yaml"])
-        ),
-        initiatives=tuple(parse_initiatives("initiatives.yaml", documents["initiatives.yaml"])),
-        consultations=tuple(
-            parse_consultations("consultations.yaml", documents["consultations.yaml"])
-        ),
-        events=tuple(parse_events("events.yaml", documents["events.yaml"])),
-    )
+def check_references(seed: SeedSet) -> None:
+    """Codes unique within their file, and every reference to another file defined there."""
     for file, items in (
         ("operators.yaml", seed.operators), ("services.yaml", seed.services),
         ("facilities.yaml", seed.facilities), ("partnerships.yaml", seed.partnerships),
         ("initiatives.yaml", seed.initiatives), ("consultations.yaml", seed.consultations),
         ("events.yaml", seed.events),
     ):
-        _unique(file, list(items), lambda item: str(item.code))  # type: ignore[attr-defined]
+        _unique(file, [item.code for item in items])
 
     operators = {o.code for o in seed.operators}
     services = {s.code for s in seed.services}
     facilities = {f.code for f in seed.facilities}
     partnerships = {p.code for p in seed.partnerships}
+
     def label(n: int, code: str) -> str:
         return f"#{n} ({code})"
 
     for n, f in enumerate(seed.facilities, start=1):
         _check_refs("facilities.yaml", label(n, f.code), "operator", [f.operator], operators)
         _check_refs("facilities.yaml", label(n, f.code), "services",
-                    [c for c, _ in f.services], services)
+                    [s.code for s in f.services], services)
     for n, p in enumerate(seed.partnerships, start=1):
         _check_refs("partnerships.yaml", label(n, p.code), "facilities", p.facilities,
                     facilities)
@@ -613,4 +586,29 @@ def parse_seed_set(documents: Mapping[str, Any]) -> SeedSet:
                     facilities)
     for n, e in enumerate(seed.events, start=1):
         _check_refs("events.yaml", label(n, e.code), "organizers", e.organizers, facilities)
+
+
+def parse_seed_set(documents: Mapping[str, Any]) -> SeedSet:
+    """Every file of the seed set, validated and cross-checked. ``documents`` maps each file
+    name of SEED_FILES to its parsed YAML."""
+    missing = [name for name in SEED_FILES if name not in documents]
+    if missing:
+        raise DataFileError(missing[0], None, None, "file missing from the seed set")
+    seed = SeedSet(
+        operators=parse_file("operators.yaml", OperatorSeed, documents["operators.yaml"]),
+        services=parse_file("services.yaml", ServiceSeed, documents["services.yaml"]),
+        facilities=parse_file("facilities.yaml", FacilitySeed, documents["facilities.yaml"]),
+        partnerships=parse_file(
+            "partnerships.yaml", PartnershipSeed, documents["partnerships.yaml"]
+        ),
+        role_divisions=parse_file(
+            "role_divisions.yaml", RoleDivisionSeed, documents["role_divisions.yaml"]
+        ),
+        initiatives=parse_file("initiatives.yaml", InitiativeSeed, documents["initiatives.yaml"]),
+        consultations=parse_file(
+            "consultations.yaml", ConsultationSeed, documents["consultations.yaml"]
+        ),
+        events=parse_file("events.yaml", EventSeed, documents["events.yaml"]),
+    )
+    check_references(seed)
     return seed

@@ -1,29 +1,32 @@
-"""The closed vocabularies of the contract, as plain tuples.
+"""The closed vocabularies of the contract, each written once as a ``Literal`` type.
 
-The database CHECK constraints, the data-file validation and the GraphQL enums are all
-built from these, so a new value is added in exactly one place.
+The seed-file models validate with the Literal types; the database CHECK constraints, the
+filters and the GraphQL enums use the tuples derived from them, so a new value is added in
+exactly one place.
 """
 
 from __future__ import annotations
 
-FACILITY_CATEGORIES: tuple[str, ...] = (
+from typing import Literal, get_args
+
+FacilityCategory = Literal[
     "CITIZEN_ACTIVITY",  # 市民活動支援
     "GENDER_EQUALITY",  # 男女共同参画
     "CONSUMER",  # 消費生活
     "PARK",  # 公園
     "INDUSTRY_VOCATIONAL",  # 職業能力開発・産業振興
     "PUBLIC_HOUSING",  # 公営住宅
-)
+]
 
-OPERATOR_LEVELS: tuple[str, ...] = ("PREFECTURE", "CITY", "MUNICIPALITY", "NPO", "OTHER")
+OperatorLevel = Literal["PREFECTURE", "CITY", "MUNICIPALITY", "NPO", "OTHER"]
 
 #: How exactly a facility's point is known: EXACT surveyed, BUILDING geocoded from its
 #: address, WARD / MUNICIPALITY a representative point of that area, NONE no single site.
-LOCATION_PRECISIONS: tuple[str, ...] = ("EXACT", "BUILDING", "WARD", "MUNICIPALITY", "NONE")
+LocationPrecision = Literal["EXACT", "BUILDING", "WARD", "MUNICIPALITY", "NONE"]
 
-INITIATIVE_STATUSES: tuple[str, ...] = ("ACHIEVED", "PLANNED")
+InitiativeStatus = Literal["ACHIEVED", "PLANNED"]
 
-AUDIENCES: tuple[str, ...] = (
+Audience = Literal[
     "CITIZENS",
     "INTERMEDIARIES",
     "NPOS",
@@ -32,13 +35,23 @@ AUDIENCES: tuple[str, ...] = (
     "BUSINESSES",
     "TEACHERS",
     "GENERAL",
-)
+]
 
 #: How precisely the documents date an event: a day, a month, a fiscal year (年度) or a year.
-DATE_PRECISIONS: tuple[str, ...] = ("DAY", "MONTH", "FISCAL_YEAR", "YEAR")
+DatePrecision = Literal["DAY", "MONTH", "FISCAL_YEAR", "YEAR"]
 
-MUNICIPALITY_TYPES: tuple[str, ...] = ("市", "町", "村", "区")
+MunicipalityType = Literal["市", "町", "村", "区"]
 
-AUDIT_ACTIONS: tuple[str, ...] = ("INSERT", "UPDATE", "ARCHIVE", "DELETE")
+AuditAction = Literal["INSERT", "UPDATE", "ARCHIVE", "DELETE"]
 
-TOKEN_ROLES: tuple[str, ...] = ("ADMIN", "EDITOR")
+TokenRole = Literal["ADMIN", "EDITOR"]
+
+FACILITY_CATEGORIES: tuple[str, ...] = get_args(FacilityCategory)
+OPERATOR_LEVELS: tuple[str, ...] = get_args(OperatorLevel)
+LOCATION_PRECISIONS: tuple[str, ...] = get_args(LocationPrecision)
+INITIATIVE_STATUSES: tuple[str, ...] = get_args(InitiativeStatus)
+AUDIENCES: tuple[str, ...] = get_args(Audience)
+DATE_PRECISIONS: tuple[str, ...] = get_args(DatePrecision)
+MUNICIPALITY_TYPES: tuple[str, ...] = get_args(MunicipalityType)
+AUDIT_ACTIONS: tuple[str, ...] = get_args(AuditAction)
+TOKEN_ROLES: tuple[str, ...] = get_args(TokenRole)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Connection, text
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import CheckConstraint, Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from hub.db.models import Base
+from hub.domain import codes, seed
 
 # Codes 00001.. are no real municipality's, so these rows never meet loaded data; the square
 # is only test geometry.
@@ -48,7 +55,9 @@ def _facility(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-def _insert_facility(db: Connection, operator_id: int, municipality: str, **overrides: Any) -> int:
+def _insert_facility(
+    db: Connection, operator_id: int, municipality: str | None, **overrides: Any
+) -> int:
     values = _facility(**overrides) | {"op": operator_id, "muni": municipality}
     return int(
         db.execute(
@@ -184,3 +193,116 @@ def test_service_area_parts_follow_the_service_area(
     db.execute(text("UPDATE facility SET service_area = NULL WHERE id = :id"), {"id": fid})
     assert db.scalar(text("SELECT count(*) FROM facility_area_part WHERE facility_id = :id"),
                      {"id": fid}) == 0
+
+
+# ---- one code syntax: the seed files' check and the database's CHECK agree ----------------
+
+CODE_INSERTS: dict[str, tuple[Any, str]] = {
+    "operator": (seed.OperatorCode,
+                 "INSERT INTO operator (code, name, level) VALUES (:code, 'x', 'NPO')"),
+    "service": (seed.ServiceCode,
+                "INSERT INTO service (code, name_ja, name_en) VALUES (:code, :code, 'x')"),
+    "facility": (seed.FacilityCode,
+                 "INSERT INTO facility (code, name_ja, category, operator_id, location_precision)"
+                 " VALUES (:code, 'x', 'PARK', :operator, 'NONE')"),
+    "partnership": (seed.PartnershipCode,
+                    "INSERT INTO partnership (code, theme, category) VALUES (:code, 'x', 'PARK')"),
+    "initiative": (seed.InitiativeCode,
+                   "INSERT INTO initiative (code, partnership_id, title, status)"
+                   " VALUES (:code, :partnership, 'x', 'ACHIEVED')"),
+    "consultation": (seed.ConsultationCode,
+                     "INSERT INTO consultation (code, facility_id, title, rule, duration_minutes,"
+                     " reservation_required) VALUES (:code, :facility, 'x',"
+                     " 'RRULE:FREQ=WEEKLY;BYHOUR=10', 60, false)"),
+    "event": (seed.EventCode,
+              "INSERT INTO event (code, title, starts_at, ends_at) VALUES (:code, 'x', now(),"
+              " now())"),
+}
+SYNTAX = {
+    "operator": codes.OPERATOR_CODE, "service": codes.SERVICE_CODE,
+    "facility": codes.FACILITY_CODE, "partnership": codes.PARTNERSHIP_CODE,
+    "initiative": codes.INITIATIVE_CODE, "consultation": codes.CONSULTATION_CODE,
+    "event": codes.EVENT_CODE,
+}
+
+
+@pytest.fixture
+def parents(db: Connection, operator_id: int) -> dict[str, int]:
+    """A facility and a partnership for the rows that need one (rolled back with ``db``)."""
+    facility = _insert_facility(db, operator_id, None, code="parent-facility", location=None,
+                                precision="NONE", area=None)
+    partnership = db.execute(text(
+        "INSERT INTO partnership (code, theme, category) VALUES ('parent', 'x', 'PARK')"
+        " RETURNING id")).scalar_one()
+    return {"operator": operator_id, "facility": facility, "partnership": int(partnership)}
+
+
+def _seed_check_accepts(kind: str, value: str) -> bool:
+    try:
+        TypeAdapter(CODE_INSERTS[kind][0]).validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _database_accepts(db: Connection, kind: str, value: str, parents: dict[str, int]) -> bool:
+    """Whether the table's code CHECK lets ``value`` in. A clash with a code already stored
+    is an acceptance: PostgreSQL checks CHECK constraints before unique indexes."""
+    savepoint = db.begin_nested()
+    try:
+        db.execute(text(CODE_INSERTS[kind][1]), {"code": value, **parents})
+    except IntegrityError as exc:
+        savepoint.rollback()
+        diag = exc.orig.diag if isinstance(exc.orig, psycopg.Error) else None
+        if diag is not None and diag.constraint_name == f"ck_{kind}_code_format":
+            return False
+        if diag is not None and diag.constraint_name == f"uq_{kind}_code":
+            return True
+        raise
+    savepoint.rollback()
+    return True
+
+
+CODE_LIKE = st.text(alphabet="abzAZ09_-. '\n\t/ａ０é", max_size=8)
+
+
+@pytest.mark.parametrize("kind", sorted(CODE_INSERTS))
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+@example(data=None)
+def test_a_code_is_accepted_by_the_seed_check_iff_the_database_accepts_it(
+    db: Connection, parents: dict[str, int], kind: str, data: st.DataObject | None
+) -> None:
+    if data is None:  # the edges every pattern must get right, whatever hypothesis draws
+        values = ["", "a", "A", "-a", "_a", "1a", "a-b", "a_b", "a.b", "a b", "a\n", "ａ", "é",
+                  "٣", "a" * 200]
+    else:
+        values = [data.draw(st.one_of(
+            st.from_regex(SYNTAX[kind].pattern, fullmatch=True), CODE_LIKE,
+            st.text(st.characters(blacklist_characters="\x00"), max_size=6),
+        ))]
+    for value in values:
+        assert _seed_check_accepts(kind, value) == _database_accepts(db, kind, value, parents), (
+            value
+        )
+
+
+def test_the_migrated_checks_are_the_models_checks(engine: Engine) -> None:
+    """Alembic's comparison leaves CHECK constraints out: every pattern CHECK the models
+    build from hub.domain.codes must be in the migrated database, word for word."""
+    pattern_checks = {
+        str(c.name): str(c.sqltext)
+        for table in Base.metadata.sorted_tables
+        for c in table.constraints
+        if isinstance(c, CheckConstraint) and " ~ '" in str(c.sqltext)
+    }
+    assert len(pattern_checks) == 9
+    with engine.connect() as conn:
+        found: dict[str, str] = dict(conn.execute(text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c'"
+        )).all())
+    for name, sql in pattern_checks.items():
+        pattern = sql.split(" ~ ", 1)[1]
+        assert name in found, name
+        assert f"~ {pattern}::text" in found[name], (name, found[name])

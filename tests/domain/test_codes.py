@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.domain.codes import check_digit, code6, is_valid_code6
+from hub.domain.codes import (
+    FACILITY_CODE,
+    MUNICIPALITY_CODE,
+    SERVICE_CODE,
+    CodeSyntax,
+    check_digit,
+    code6,
+    is_valid_code6,
+)
 
 
 @pytest.mark.parametrize(
@@ -28,3 +36,29 @@ def test_every_code6_validates_and_any_other_last_digit_does_not(code5: str) -> 
     assert is_valid_code6(full)
     wrong = [d for d in "0123456789" if d != full[5]]
     assert not any(is_valid_code6(code5 + d) for d in wrong)
+
+
+@pytest.mark.parametrize(
+    ("syntax", "good", "bad"),
+    [
+        (FACILITY_CODE, ["base-ebetsu-ai", "0-a_b", "a"], ["", "Base", "-a", "a.b", "a b", "a\n"]),
+        (SERVICE_CODE, ["training", "it_support"], ["", "1st", "a-b", "Training", "_a", "a\n"]),
+        (MUNICIPALITY_CODE, ["01100"], ["0110", "011000", "０１１００", "01100\n"]),
+    ],
+)
+def test_a_code_matches_its_pattern_whole(syntax: CodeSyntax, good: list[str], bad: list[str]
+                                          ) -> None:
+    """Whole, as PostgreSQL's ``~ '^...$'`` does: Python's ``$`` alone would let a trailing
+    newline through."""
+    assert all(syntax.matches(code) for code in good)
+    assert not any(syntax.matches(code) for code in bad)
+
+
+def test_a_bad_code_is_refused_with_the_rule_in_words() -> None:
+    with pytest.raises(ValueError, match=r"'Base' is not a valid facility code \(lower-case"):
+        FACILITY_CODE.validate("Base")
+    assert FACILITY_CODE.validate("base") == "base"
+
+
+def test_the_check_sql_carries_the_pattern() -> None:
+    assert SERVICE_CODE.check_sql("code") == "code ~ '^[a-z][a-z0-9_]*$'"

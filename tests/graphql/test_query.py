@@ -9,7 +9,7 @@ import pytest
 import yaml
 from shapely.geometry import Point, box, shape
 
-from hub.services.loading.seed import SEED_DIR
+from hub.resources import SEED_DIR
 from tests.conftest import LiveServer
 
 

@@ -15,11 +15,14 @@ import yaml
 from pyproj import Geod
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from hub.domain.datafile import DataFileError
+from hub.resources import SEED_DIR
 from hub.services.loading import load_all as loading
-from hub.services.loading.seed import SEED_DIR, load_seed
+from hub.services.loading import seed as seed_writer
+from hub.services.loading.seed import load_seed
+from hub.services.loading.sync import SyncStats
 from tests.conftest import GEODATA
 
 GEOD = Geod(ellps="WGS84")
@@ -38,14 +41,19 @@ def boundaries() -> dict[str, BaseGeometry]:
     return _boundaries()
 
 
-def _edited_seed(tmp_path: Path, edit: Callable[[list[dict[str, Any]]], None]) -> Path:
-    """A copy of the seed set whose facilities.yaml went through ``edit``."""
+Edit = Callable[[list[dict[str, Any]]], None]
+
+
+def _edited_seed(tmp_path: Path, edit: Edit, **other_files: Edit) -> Path:
+    """A copy of the seed set whose facilities.yaml went through ``edit``, and each file
+    named in ``other_files`` (``operators=...`` for operators.yaml) through its own."""
     directory = tmp_path / "seed"
     shutil.copytree(SEED_DIR, directory)
-    path = directory / "facilities.yaml"
-    data = yaml.safe_load(path.read_text())
-    edit(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    for name, change in {"facilities": edit, **other_files}.items():
+        path = directory / f"{name}.yaml"
+        data = yaml.safe_load(path.read_text())
+        change(data)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True))
     return directory
 
 
@@ -192,17 +200,39 @@ def _facility_table(engine: Engine) -> list[Any]:
         )).all())
 
 
-def test_a_file_broken_only_in_its_geography_writes_nothing_of_it(
+def _everything_the_seed_writes(engine: Engine) -> dict[str, list[Any]]:
+    """Each table the seed load writes, whole, and the audit log's last row."""
+    tables = ("operator", "service", "facility", "facility_service", "partnership",
+              "partnership_facility", "role_division", "initiative", "initiative_metric",
+              "consultation", "event", "event_organizer", "event_audience")
+    with engine.connect() as conn:
+        found = {
+            table: sorted(map(repr, conn.execute(text(f"SELECT * FROM {table}")).all()))
+            for table in tables
+        }
+        found["audit_log"] = [conn.scalar(text("SELECT max(id) FROM audit_log"))]
+    return found
+
+
+def _rename_first(field: str) -> Edit:
+    def edit(data: list[dict[str, Any]]) -> None:
+        data[0][field] = "renamed, which must not be written"
+
+    return edit
+
+
+def test_a_file_broken_only_in_its_geography_writes_nothing_at_all(
     seed_loaded: Engine, tmp_path: Path
 ) -> None:
-    """An unknown place passes the file checks and fails while writing: the facilities
-    file's transaction is rolled back whole."""
+    """An unknown place passes the file checks; it is found, before anything is written,
+    when the place names are resolved, so the changed operator of the file before is not
+    written either."""
     def edit(data: list[dict[str, Any]]) -> None:
         data[0]["name_ja"] = "renamed, which must not be written"
         data[5]["activity_area"] = "函館・東京"
 
-    broken_dir = _edited_seed(tmp_path, edit)
-    before = _facility_table(seed_loaded)
+    broken_dir = _edited_seed(tmp_path, edit, operators=_rename_first("name"))
+    before = _everything_the_seed_writes(seed_loaded)
 
     with pytest.raises(DataFileError) as caught:
         load_seed(seed_loaded, broken_dir)
@@ -212,7 +242,51 @@ def test_a_file_broken_only_in_its_geography_writes_nothing_of_it(
         "facilities.yaml", "#6 (base-hakodate)", "activity_area"
     )
     assert "函館・東京" in error.reason and "東京" in error.reason
-    assert _facility_table(seed_loaded) == before
+    assert _everything_the_seed_writes(seed_loaded) == before
+
+
+def test_a_failure_while_writing_the_last_file_takes_back_the_files_before_it(
+    seed_loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole seed load is one transaction. The events file, written last, writes its
+    rows and then meets a refusal of the database (an audience the CHECK does not know,
+    added by this test where no file check can stop it): operators, facilities and
+    initiatives changed by the same load stay as they were, and nobody hears of a file."""
+    def refused_after_events(conn: Connection, *args: Any) -> SyncStats:
+        stats = seed_writer._write_events(conn, *args)
+        assert stats.changed, "the events were written before the refusal"
+        conn.execute(text("INSERT INTO event_audience (event_id, audience)"
+                          " SELECT min(id), 'EVERYONE' FROM event"))
+        return stats
+
+    writers = tuple(
+        (name, refused_after_events if name == "events.yaml" else write)
+        for name, write in seed_writer.WRITERS
+    )
+    monkeypatch.setattr(seed_writer, "WRITERS", writers)
+    changed_dir = _edited_seed(tmp_path, _rename_first("name_ja"),
+                               operators=_rename_first("name"),
+                               initiatives=_rename_first("title"),
+                               events=_rename_first("title"))
+    before = _everything_the_seed_writes(seed_loaded)
+    heard: list[str] = []
+
+    with pytest.raises(DataFileError) as caught:
+        load_seed(seed_loaded, changed_dir, report=lambda name, _stats: heard.append(name))
+
+    assert (caught.value.file, caught.value.record, caught.value.field) == (
+        "events.yaml", None, None
+    )
+    assert "the database refused it" in caught.value.reason
+    assert "ck_event_audience_audience" in caught.value.reason
+    assert _everything_the_seed_writes(seed_loaded) == before
+    assert heard == []
+
+
+def test_files_are_reported_once_the_load_is_committed(seed_loaded: Engine) -> None:
+    heard: list[str] = []
+    load_seed(seed_loaded, report=lambda name, _stats: heard.append(name))
+    assert heard == [name for name, _ in seed_writer.WRITERS]
 
 
 def test_a_malformed_boundary_file_leaves_the_municipalities_unchanged(

@@ -10,10 +10,11 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from hub.db.models import Facility, Municipality
+from hub.resources import SEED_DIR
 from hub.services.loading.boundaries import load_boundaries
 from hub.services.loading.population import load_population
 from hub.services.loading.progress import Track, no_progress
-from hub.services.loading.seed import SEED_DIR, load_seed
+from hub.services.loading.seed import load_seed
 from hub.services.loading.sync import SyncStats
 
 

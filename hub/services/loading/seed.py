@@ -1,15 +1,18 @@
 """Load the seed data set (geodata/*.yaml) into the database.
 
-Every file is read and checked first (hub.domain.seed), so a broken data set writes nothing;
-then the files are written in dependency order, one transaction each, through the audited
-idempotent sync. Facilities are placed at the representative point of their municipality or
-ward and get their service area here: the union of the boundaries their activity area
-names, or their own municipality's when they have none.
+Every file is read and checked first (hub.domain.seed), and every place name resolved
+against the loaded boundaries, so a broken data set writes nothing; then the files are
+written in dependency order through the audited idempotent sync, all in one transaction, so
+that a failure while writing one file takes back the files before it too. Facilities are
+placed at the representative point of their municipality or ward and get their service area
+here: the union of the boundaries their activity area names, or their own municipality's
+when they have none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,8 @@ import yaml
 from shapely.geometry import MultiPolygon, Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import IntegrityError
 
-from hub.config import PROJECT_ROOT
 from hub.db.models import (
     Consultation,
     Event,
@@ -41,6 +44,7 @@ from hub.domain.activity_area import ActivityAreaError, resolve_activity_area, r
 from hub.domain.datafile import DataFileError
 from hub.domain.municipalities import polygons_of
 from hub.domain.seed import SEED_FILES, FacilitySeed, SeedSet, parse_seed_set
+from hub.resources import SEED_DIR
 from hub.services.loading.sync import (
     LinkChange,
     SyncStats,
@@ -51,8 +55,6 @@ from hub.services.loading.sync import (
     sync_rows,
     table_of,
 )
-
-SEED_DIR = PROJECT_ROOT / "geodata"
 
 
 def read_seed_set(directory: Path = SEED_DIR) -> SeedSet:
@@ -113,9 +115,24 @@ class Places:
         return self._unions[codes]
 
 
-def _facility_row(
-    number: int, f: FacilitySeed, places: Places, operator_ids: Mapping[str, int]
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Placement:
+    """Where a facility is: its municipality's code, its point, its service area."""
+
+    municipality_code: str | None
+    location: BaseGeometry | None
+    service_area: MultiPolygon
+
+
+@dataclass(frozen=True)
+class Geography:
+    """Every place name of the seed set resolved against the loaded boundaries."""
+
+    operator_municipality: dict[str, str | None]  # by operator code
+    facilities: dict[str, Placement]  # by facility code
+
+
+def _place_facility(number: int, f: FacilitySeed, places: Places) -> Placement:
     def fail(field: str, reason: str) -> DataFileError:
         return DataFileError("facilities.yaml", f"#{number} ({f.code})", field, reason)
 
@@ -143,11 +160,39 @@ def _facility_row(
         raise fail("activity_area", f"municipalities without a boundary: {', '.join(missing)}")
     location: BaseGeometry | None = None
     if f.location is not None:
-        location = Point(f.location[1], f.location[0])
+        location = Point(f.location.lon, f.location.lat)
         if municipality is not None and not places.boundary[municipality].covers(location):
-            raise fail("location", f"{f.location} lies outside {f.municipality}")
+            raise fail("location", f"{(f.location.lat, f.location.lon)} lies outside "
+                                   f"{f.municipality}")
     elif f.location_precision != "NONE" and municipality is not None:
         location = places.point[municipality]
+    return Placement(municipality, location, places.union(area_codes))
+
+
+def locate(seed: SeedSet, places: Places) -> Geography:
+    """Resolve every place the seed set names, before anything is written: an unknown
+    municipality or a position outside its municipality refuses the whole load."""
+    if not places.boundary:
+        raise DataFileError("facilities.yaml", None, "municipality",
+                            "no municipal boundaries are loaded: load them first")
+    operators: dict[str, str | None] = {}
+    for n, o in enumerate(seed.operators, start=1):
+        operators[o.code] = None
+        if o.municipality is not None:
+            try:
+                operators[o.code] = resolve_place(o.municipality, places.code_by_name)
+            except ActivityAreaError as exc:
+                raise DataFileError(
+                    "operators.yaml", f"#{n} ({o.code})", "municipality", str(exc)
+                ) from exc
+    facilities = {
+        f.code: _place_facility(n, f, places) for n, f in enumerate(seed.facilities, start=1)
+    }
+    return Geography(operators, facilities)
+
+
+def _facility_row(f: FacilitySeed, at: Placement, operator_ids: Mapping[str, int]
+                  ) -> dict[str, Any]:
     return {
         "code": f.code,
         "name_ja": f.name_ja,
@@ -155,12 +200,12 @@ def _facility_row(
         "name_en": f.name_en,
         "category": f.category,
         "operator_id": operator_ids[f.operator],
-        "municipality_code": municipality,
+        "municipality_code": at.municipality_code,
         "address": f.address,
-        "location": location,
+        "location": at.location,
         "location_precision": f.location_precision,
         "activity_area": f.activity_area,
-        "service_area": places.union(area_codes),
+        "service_area": at.service_area,
         "established_on": f.established_on,
         "legal_basis": f.legal_basis,
         "note": f.note,
@@ -202,41 +247,31 @@ def _by_kind(**changes: Mapping[int, LinkChange]) -> dict[int, dict[str, LinkCha
     return merged
 
 
-def _write_operators(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
-    places = Places(conn)
-    rows = []
-    for n, o in enumerate(seed.operators, start=1):
-        code = None
-        if o.municipality is not None:
-            try:
-                code = resolve_place(o.municipality, places.code_by_name)
-            except ActivityAreaError as exc:
-                raise DataFileError(
-                    "operators.yaml", f"#{n} ({o.code})", "municipality", str(exc)
-                ) from exc
-        rows.append({"code": o.code, "name": o.name, "name_en": o.name_en, "level": o.level,
-                     "municipality_code": code, "note": o.note, "sources": list(o.sources)})
+def _write_operators(conn: Connection, seed: SeedSet, geo: Geography, actor: str
+                     ) -> SyncStats:
+    rows = [{"code": o.code, "name": o.name, "name_en": o.name_en, "level": o.level,
+             "municipality_code": geo.operator_municipality[o.code], "note": o.note,
+             "sources": list(o.sources)} for o in seed.operators]
     return sync_rows(conn, Operator, "code", rows, actor)
 
 
-def _write_services(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
-    rows = [{"code": s.code, "name_ja": s.name_ja, "name_en": s.name_en} for s in seed.services]
-    return sync_rows(conn, Service, "code", rows, actor)
+def _write_services(conn: Connection, seed: SeedSet, geo: Geography, actor: str
+                    ) -> SyncStats:
+    return sync_rows(conn, Service, "code", _service_rows(seed), actor)
 
 
-def _write_facilities(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
-    places = Places(conn)
-    if not places.boundary:
-        raise DataFileError("facilities.yaml", None, "municipality",
-                            "no municipal boundaries are loaded: load them first")
+def _service_rows(seed: SeedSet) -> list[dict[str, Any]]:
+    return [{"code": s.code, "name_ja": s.name_ja, "name_en": s.name_en} for s in seed.services]
+
+
+def _write_facilities(conn: Connection, seed: SeedSet, geo: Geography, actor: str
+                      ) -> SyncStats:
     operator_ids = ids_by(conn, Operator)
-    rows = [
-        _facility_row(n, f, places, operator_ids) for n, f in enumerate(seed.facilities, start=1)
-    ]
+    rows = [_facility_row(f, geo.facilities[f.code], operator_ids) for f in seed.facilities]
     stats = sync_rows(conn, Facility, "code", rows, actor)
     ids = ids_by(conn, Facility)
     wanted = {
-        ids[f.code]: [{"service_code": c, "source_text": w} for c, w in f.services]
+        ids[f.code]: [{"service_code": s.code, "source_text": s.as_written} for s in f.services]
         for f in seed.facilities
     }
     changes = _by_kind(services=sync_links(conn, FacilityService, "facility_id", wanted))
@@ -245,7 +280,8 @@ def _write_facilities(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
     return stats
 
 
-def _write_partnerships(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+def _write_partnerships(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
+                  ) -> SyncStats:
     rows = [{"code": p.code, "theme": p.theme, "category": p.category,
              "directions": list(p.directions), "sources": list(p.sources)}
             for p in seed.partnerships]
@@ -264,7 +300,8 @@ def _write_partnerships(conn: Connection, seed: SeedSet, actor: str) -> SyncStat
     return stats
 
 
-def _write_role_divisions(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+def _write_role_divisions(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
+                  ) -> SyncStats:
     """Role divisions have no code of their own: they are compared per partnership, as a
     list, and replaced together when any of them differs."""
     partnership_ids, facility_ids = ids_by(conn, Partnership), ids_by(conn, Facility)
@@ -309,18 +346,19 @@ def _write_role_divisions(conn: Connection, seed: SeedSet, actor: str) -> SyncSt
     return stats
 
 
-def _write_initiatives(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+def _write_initiatives(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
+                  ) -> SyncStats:
     partnership_ids = ids_by(conn, Partnership)
     rows = [{
         "code": i.code, "partnership_id": partnership_ids[i.partnership], "title": i.title,
         "status": i.status, "started_on": i.started_on, "started_precision": i.started_precision,
-        "fiscal_year": i.fiscal_year, "note": i.note, "sources": list(i.sources),
+        "fiscal_year": i.fiscal_year_start, "note": i.note, "sources": list(i.sources),
     } for i in seed.initiatives]
     stats = sync_rows(conn, Initiative, "code", rows, actor)
     ids = ids_by(conn, Initiative)
     wanted = {
         ids[i.code]: [{"period": m.period, "value": m.value, "unit": m.unit, "as_of": m.as_of,
-                       "note": m.note, "position": n} for n, m in enumerate(i.metrics)]
+                       "note": m.note, "position": n} for n, m in enumerate(i.figures)]
         for i in seed.initiatives
     }
     changes = _by_kind(metrics=sync_links(conn, InitiativeMetric, "initiative_id", wanted))
@@ -329,7 +367,8 @@ def _write_initiatives(conn: Connection, seed: SeedSet, actor: str) -> SyncStats
     return stats
 
 
-def _write_consultations(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+def _write_consultations(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
+                  ) -> SyncStats:
     facility_ids = ids_by(conn, Facility)
     rows = [{
         "code": c.code, "facility_id": facility_ids[c.facility], "title": c.title,
@@ -340,7 +379,8 @@ def _write_consultations(conn: Connection, seed: SeedSet, actor: str) -> SyncSta
     return sync_rows(conn, Consultation, "code", rows, actor)
 
 
-def _write_events(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
+def _write_events(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
+                  ) -> SyncStats:
     facility_ids = ids_by(conn, Facility)
     rows = [{
         "code": e.code, "title": e.title, "starts_at": e.starts_at, "ends_at": e.ends_at,
@@ -362,7 +402,8 @@ def _write_events(conn: Connection, seed: SeedSet, actor: str) -> SyncStats:
     return stats
 
 
-WRITERS: tuple[tuple[str, Callable[[Connection, SeedSet, str], SyncStats]], ...] = (
+Writer = Callable[[Connection, SeedSet, Geography, str], SyncStats]
+WRITERS: tuple[tuple[str, Writer], ...] = (
     ("operators.yaml", _write_operators),
     ("services.yaml", _write_services),
     ("facilities.yaml", _write_facilities),
@@ -380,13 +421,22 @@ def load_seed(
     actor: str = "hub load",
     report: Callable[[str, SyncStats], None] = lambda _file, _stats: None,
 ) -> dict[str, SyncStats]:
-    """Check every file, then write them in order, each in a transaction of its own."""
+    """Check every file and every place it names, then write them all in one transaction:
+    a failure anywhere leaves the database as it was. ``report`` hears of each file once
+    the whole set is committed."""
     seed = read_seed_set(directory)
     results: dict[str, SyncStats] = {}
-    for name, write in WRITERS:
-        with engine.begin() as conn:
-            results[name] = write(conn, seed, actor)
-        report(name, results[name])
+    with engine.begin() as conn:
+        geo = locate(seed, Places(conn))
+        for name, write in WRITERS:
+            try:
+                results[name] = write(conn, seed, geo, actor)
+            except IntegrityError as exc:
+                raise DataFileError(
+                    name, None, None, f"the database refused it: {exc.orig}"
+                ) from exc
+    for name, stats in results.items():
+        report(name, stats)
     return results
 
 
@@ -395,4 +445,4 @@ def load_services(engine: Engine, directory: Path = SEED_DIR, actor: str = "hub 
     """Only the service taxonomy (synthetic data sets need it, not the facilities)."""
     seed = read_seed_set(directory)
     with engine.begin() as conn:
-        return _write_services(conn, seed, actor)
+        return sync_rows(conn, Service, "code", _service_rows(seed), actor)

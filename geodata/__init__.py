@@ -1,0 +1,2 @@
+"""The seed data set (YAML); installed as the package data hub.geodata, so an installed
+hub loads it wherever it runs. See README.md here."""
