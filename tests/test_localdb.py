@@ -249,8 +249,8 @@ def test_a_data_folder_with_files_but_no_cluster_is_refused_and_kept(home: Path)
 @pytest.mark.parametrize(
     "content",
     ["{\"port\": 5432, \"pass", "[]", '{"port": "x", "password": "p", "version": 16, '
-     '"os_user": null, "database": "hub"}', "\udcff"],
-    ids=["truncated", "not-an-object", "wrong-type", "not-utf8"],
+     '"os_user": null, "database": "hub"}', '{"port": 5432}', "\udcff"],
+    ids=["truncated", "not-an-object", "wrong-type", "missing-keys", "not-utf8"],
 )
 def test_a_damaged_state_file_is_one_line_naming_the_file_and_the_fix(
     home: Path, content: str

@@ -13,6 +13,9 @@ import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
+
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from hub.localdb.errors import LocalDbError
 
@@ -63,7 +66,10 @@ class ClusterFiles:
 
 @dataclass
 class ClusterState:
-    """What ``cluster.json`` remembers between runs."""
+    """What ``cluster.json`` remembers between runs (checked strictly when read: a value of
+    the wrong type or an unknown key means the file is not what the hub wrote)."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(strict=True, extra="forbid")
 
     port: int
     password: str
@@ -77,23 +83,7 @@ class ClusterState:
         )
 
 
-_FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "port": (int,),
-    "password": (str,),
-    "version": (int,),
-    "os_user": (str, type(None)),
-    "database": (str,),
-}
-
-
-def _state_from(raw: object) -> ClusterState:
-    if not isinstance(raw, dict) or set(raw) != set(_FIELD_TYPES):
-        raise ValueError(f"expected an object with the keys {', '.join(_FIELD_TYPES)}")
-    for key, types in _FIELD_TYPES.items():
-        value = raw[key]
-        if isinstance(value, bool) or not isinstance(value, types):
-            raise ValueError(f"{key!r} has the wrong type")
-    return ClusterState(**raw)
+_STATE = TypeAdapter(ClusterState)
 
 
 def read_state(files: ClusterFiles) -> ClusterState | None:
@@ -107,14 +97,19 @@ def read_state(files: ClusterFiles) -> ClusterState | None:
     except FileNotFoundError:
         return None
     try:
-        return _state_from(json.loads(raw.decode("utf-8")))
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise LocalDbError(
-            f"{files.state} is damaged ({reason}): restore it from a backup, or start a new "
-            f"empty cluster with `hub db down; mv {files.data} {files.data}.old; "
-            f"rm {files.state}; hub db up`"
-        ) from exc
+        return _STATE.validate_json(raw)
+    except ValidationError as exc:  # also what bad JSON and bad UTF-8 raise
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise _damaged(files, f"{where}: {first['msg']}" if where else first["msg"]) from exc
+
+
+def _damaged(files: ClusterFiles, reason: str) -> LocalDbError:
+    return LocalDbError(
+        f"{files.state} is damaged ({reason}): restore it from a backup, or start a new "
+        f"empty cluster with `hub db down; mv {files.data} {files.data}.old; "
+        f"rm {files.state}; hub db up`"
+    )
 
 
 def write_state(files: ClusterFiles, state: ClusterState) -> None:
