@@ -23,19 +23,21 @@ from psycopg import sql
 from benchmarks.synthetic import synthetic_url
 from hub.db.pool import Database
 from hub.services.reads import coverage, facilities
+from hub.services.reads.provider import Reads
 
 REACH = 20_000.0
 
 
 async def time_hub(url: str, runs: int) -> list[float]:
     db = Database(url, 3_600_000, 1, 2)
+    reads = Reads(db)
     await db.open()
     try:
-        await coverage.coverage(db, None, REACH, (), True)  # warm-up
+        await reads.coverage(None, REACH)  # warm-up
         times = []
         for _ in range(runs):
             start = time.perf_counter()
-            await coverage.coverage(db, None, REACH, (), True)
+            await reads.coverage(None, REACH)
             times.append(time.perf_counter() - start)
         return times
     finally:
@@ -43,7 +45,7 @@ async def time_hub(url: str, runs: int) -> list[float]:
 
 
 def time_floor(url: str, runs: int) -> list[float]:
-    condition, params = facilities.where(None, synthetic=True)
+    condition, params = facilities.where(None)
     params |= {"reach": REACH, "candidates": coverage.CANDIDATES, "lats": [], "lons": []}
     parts = {"units": sql.SQL(coverage.UNITS), "sites": sql.SQL(coverage.SITES),
              "condition": condition}

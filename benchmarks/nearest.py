@@ -1,7 +1,7 @@
 """nearestFacilities (first 10) over 1,000,000 synthetic facilities, against the database's
 own floor.
 
-- the hub: ``hub serve`` with HUB_SERVE_SYNTHETIC=1 on the synthetic database, driven by
+- the hub: ``hub serve`` with HUB_DATABASE_URL pointing at the synthetic database, driven by
   wrk (a C load generator) with a Lua script that sends the GraphQL query with a random
   point of Hokkaido each time, at concurrency 16;
 - the floor: the very SQL the hub sends for that query, run by ``pgbench -M prepared`` at
@@ -36,7 +36,6 @@ from benchmarks.synthetic import synthetic_url
 from hub import localdb
 from hub.services.reads.facilities import COLUMNS, NEAREST_CANDIDATES, where
 
-ROOT = Path(__file__).resolve().parent.parent
 HOKKAIDO = (41.35, 45.55, 139.3, 145.85)  # lat min/max, lon min/max: the points asked about
 QUERY = ("query ($lat: Float!, $lon: Float!) { nearestFacilities(near: {lat: $lat, lon: $lon},"
          " first: 10) { distanceMeters facility { id code } } }")
@@ -46,13 +45,13 @@ def floor_sql(url: str) -> str:
     """The query the hub sends for nearestFacilities(first: 10) without a filter, as pgbench
     script text (the rare second query of a crowd at one point is left out of both sides:
     random points on 1,000,000 distinct ones never need it)."""
-    condition, _ = where(None, synthetic=True)
+    condition, _ = where(None)
     query = sql.SQL(NEAREST_CANDIDATES).format(columns=COLUMNS, condition=condition)
     with psycopg.connect(url) as conn:
         text = query.as_string(conn)
     text = (text.replace("%(lon)s", ":lon").replace("%(lat)s", ":lat")
             .replace("%(candidates)s", "30").replace("%(first)s", "10")
-            .replace("%(max_distance)s", "NULL").replace("%(synthetic)s", "true"))
+            .replace("%(max_distance)s", "NULL"))
     return " ".join(text.split()) + ";"
 
 
@@ -103,8 +102,8 @@ def wrk_script(path: Path, points: int = 2000) -> None:
 
 def run_hub(url: str, seconds: int, clients: int, workers: int) -> dict[str, float]:
     port = localdb.free_port()
-    env = os.environ | {"HUB_DATABASE_URL": url, "HUB_SERVE_SYNTHETIC": "1",
-                        "HUB_PORT": str(port), "HUB_POOL_MAX": str(clients)}
+    env = os.environ | {"HUB_DATABASE_URL": url, "HUB_PORT": str(port),
+                        "HUB_POOL_MAX": str(clients)}
     server = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--workers", str(workers)],
                               env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -1,4 +1,5 @@
-"""The ``hub`` command: serve, and manage the embedded database."""
+"""The ``hub`` command: options and output of serve, load, coverage, export-schema, dev synth
+and the database commands, wired to the modules that do the work."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import track as rich_track
-from rich.table import Table
 from sqlalchemy import Engine
 
 from hub import localdb
@@ -20,7 +20,8 @@ from hub.config import Settings, SettingsError, get_settings
 from hub.db import migrate
 from hub.db.engine import make_engine
 from hub.domain.datafile import DataFileError
-from hub.services.loading import load_all as loading
+from hub.services.loading import load_all
+from hub.services.reports import tables
 
 T = TypeVar("T")
 
@@ -89,27 +90,18 @@ def _track(items: Iterable[T], description: str, total: int | None = None) -> It
     return rich_track(items, description=description, total=total, console=err, transient=True)
 
 
-def _print_report(report: loading.LoadReport) -> None:
-    table = Table("file", "added", "changed", "left", title="hub load")
-    for name, stats in report.files.items():
-        table.add_row(name, str(len(stats.added)), str(len(stats.changed)), str(len(stats.left)))
-    out.print(table)
-    for note in report.notes:
-        out.print(note, markup=False)
-    for credit in report.attributions:
-        out.print(credit, markup=False)
-
-
-def _run_load(engine: Engine, **what: object) -> loading.LoadReport:
+def _run_load(engine: Engine, boundaries: Path | None = None, population: Path | None = None,
+              seed: bool = False) -> load_all.LoadReport:
     try:
-        return loading.load(engine, track=_track, **what)  # type: ignore[arg-type]
+        return load_all.load(engine, boundaries=boundaries, population=population, seed=seed,
+                             track=_track)
     except DataFileError as exc:
         raise _fail(f"{exc} (nothing from this file was written)") from exc
 
 
 def _load_if_empty(engine: Engine, settings: Settings) -> None:
     """A new database gets the boundaries, population and seed set before serving."""
-    no_municipalities, no_facilities = loading.is_empty(engine)
+    no_municipalities, no_facilities = load_all.is_empty(engine)
     boundaries = settings.boundaries_file()
     if no_municipalities and not boundaries.exists():
         _say(f"no municipal boundaries at {boundaries} (set HUB_GEODATA): serving without data")
@@ -156,7 +148,7 @@ def load(
     migrate.upgrade(engine)
     report = _run_load(engine, boundaries=boundaries, population=population, seed=seed)
     engine.dispose()
-    _print_report(report)
+    tables.print_load(out, report)
 
 
 class ReportFormat(StrEnum):
@@ -181,6 +173,7 @@ def coverage_command(
     from hub.db.pool import Database
     from hub.domain.errors import InputError
     from hub.domain.filters import check_distance, make_filter
+    from hub.services.reads.provider import Reads
     from hub.services.reports import coverage as coverage_report
 
     settings = get_settings()
@@ -196,7 +189,7 @@ def coverage_command(
         await db.open()
         try:
             with_boundaries = format is ReportFormat.geojson or png is not None
-            return await coverage_report.build(db, flt, max_km * 1000, with_boundaries)
+            return await coverage_report.build(Reads(db), flt, max_km * 1000, with_boundaries)
         finally:
             await db.close()
 
@@ -207,33 +200,14 @@ def coverage_command(
         json.dump(coverage_report.to_geojson(table), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        _print_coverage(table, max_km)
+        tables.print_coverage(out, table, max_km)
     if png is not None:
         what = ", ".join(category) if category else "all facilities"
-        coverage_report.to_png(table, png, f"Coverage of {what} within {max_km:g} km")
+        try:
+            coverage_report.to_png(table, png, f"Coverage of {what} within {max_km:g} km")
+        except coverage_report.ReportError as exc:
+            raise _fail(str(exc)) from exc
         _say(f"wrote {png}")
-
-
-def _print_coverage(table: object, max_km: float) -> None:
-    from hub.services.reports.coverage import CoverageTable, properties
-
-    assert isinstance(table, CoverageTable)
-    grid = Table("code", "municipality", "population", "served", "nearest", "km", "reach",
-                 "2SFCA", title=f"coverage within {max_km:g} km")
-    for unit in table.report.units:
-        row = properties(table, unit)
-        distance = row["nearest_distance_m"]
-        grid.add_row(row["code"], row["name_ja"] or "", f"{row['population']:,}",
-                     "yes" if row["served_by_area"] else "-", row["nearest_code"] or "-",
-                     f"{distance / 1000:.1f}" if distance is not None else "-",
-                     "yes" if row["within_reach"] else "-", f"{row['accessibility']:.4f}",
-                     style="bold red" if row["status"] == "gap" else None)
-    out.print(grid)
-    report = table.report
-    out.print(f"total population {report.total_population:,}; in gaps "
-              f"{report.population_in_gaps:,} ({len(report.gaps)} of {len(report.units)} units)")
-    for credit in table.attribution:
-        out.print(credit, markup=False)
 
 
 @app.command("export-schema")
@@ -259,46 +233,30 @@ def synth(
     remove: Annotated[bool, typer.Option("--remove", help="Only delete them.")] = False,
 ) -> None:
     """Make COUNT synthetic facilities (flagged, deterministic) for benchmarks, in a database
-    of their own with the real boundaries; serve them with HUB_SERVE_SYNTHETIC=1."""
+    of their own with the real boundaries and no real facilities; prints its URL: serve
+    them with HUB_DATABASE_URL set to it."""
+    from hub.db.databases import ensure_database
     from hub.services.loading import synth as synthetic
 
     settings = get_settings()
-    url = _with_database(_database_url(settings), database)
+    url = ensure_database(_database_url(settings), database)
     engine = make_engine(url)
-    migrate.upgrade(engine)
-    no_municipalities, _ = loading.is_empty(engine)
-    if no_municipalities:
-        _say("loading the boundaries and population the synthetic facilities are placed in")
-        _run_load(engine, boundaries=settings.boundaries_file(),
-                  population=settings.population_file())
-    from hub.services.loading.seed import load_services
-
-    load_services(engine)
-    with engine.begin() as conn:
-        if remove:
-            _say(f"removed {synthetic.remove(conn, 'hub dev synth')} synthetic facilities")
-        else:
-            result = synthetic.create(conn, count, seed)
-            _say(f"created {result.created} synthetic facilities (removed {result.removed})")
-    engine.dispose()
+    try:
+        synthetic.prepare(engine, settings.boundaries_file(), settings.population_file(),
+                          track=_track, say=_say)
+        with engine.begin() as conn:
+            if remove:
+                _say(f"removed {synthetic.remove(conn, 'hub dev synth')} synthetic facilities")
+            else:
+                result = synthetic.create(conn, count, seed)
+                _say(f"created {result.created} synthetic facilities (removed {result.removed})")
+    except DataFileError as exc:
+        raise _fail(f"{exc} (nothing from this file was written)") from exc
+    except synthetic.RealFacilitiesError as exc:
+        raise _fail(f"{database}: {exc}") from exc
+    finally:
+        engine.dispose()
     print(url)
-
-
-def _with_database(url: str, database: str) -> str:
-    """The URL of ``database`` on the same server, creating the database when missing."""
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
-        if exists.fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-    target = parsed.set(database=database).render_as_string(hide_password=False)
-    with psycopg.connect(target, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    return target
 
 
 @db_app.command()

@@ -86,9 +86,6 @@ class Settings(BaseSettings):
 
     # --- request limits ---------------------------------------------------------------------
 
-    #: Only for a benchmark server of the old kind; goes once reads stop taking the flag.
-    serve_synthetic: bool = False
-
     # --- data -------------------------------------------------------------------------------
     #: The folder with the municipal boundaries and population (../shared/geodata).
     geodata_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "geodata",

@@ -155,12 +155,34 @@ SYNTHETIC_COUNT = 150
 
 
 @pytest.fixture(scope="session")
-def synthetic_server(seed_loaded: Engine, database_url: str) -> Iterator[LiveServer]:
-    """A second server on the same database serving only synthetic facilities, made by the
-    code behind ``hub dev synth`` beside the real ones."""
+def synthetic_database_url(database_url: str) -> str:
+    """A database of its own beside the session's, with SYNTHETIC_COUNT synthetic facilities
+    and nothing real, made by the code behind ``hub dev synth`` (on the simplified
+    boundaries: the synthetic tests are about answers and statements, not borders)."""
+    from hub.db.databases import ensure_database
     from hub.services.loading import synth
 
-    with seed_loaded.begin() as conn:
-        synth.create(conn, SYNTHETIC_COUNT, seed=3)
-    with live_server(database_url, Settings(serve_synthetic=True)) as live:
+    url = ensure_database(database_url, "hub_synthetic")
+    eng = make_engine(url)
+    try:
+        synth.prepare(eng, GEODATA / "hokkaido_municipalities.geojson",
+                      GEODATA / "hokkaido_population.csv")
+        with eng.begin() as conn:
+            synth.create(conn, SYNTHETIC_COUNT, seed=3)
+    finally:
+        eng.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def synthetic_engine(synthetic_database_url: str) -> Iterator[Engine]:
+    eng = make_engine(synthetic_database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def synthetic_server(synthetic_database_url: str) -> Iterator[LiveServer]:
+    """The hub pointed at the synthetic database, as a benchmark server is."""
+    with live_server(synthetic_database_url) as live:
         yield live

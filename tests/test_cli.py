@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg
+
 from hub import localdb
 from hub.config import Settings
 from hub.db import migrate
@@ -169,6 +171,7 @@ def test_coverage_table_csv_geojson_and_png(cluster: Settings, seed_loaded: obje
     as_geojson = _hub(cluster.home, "coverage", "--category", "PARK", "--format", "geojson",
                       "--png", str(png))
     assert as_geojson.returncode == 0, as_geojson.stderr
+    assert "missing from" not in as_geojson.stderr, "a glyph of the credits had no font"
     collection = json.loads(as_geojson.stdout)
     assert len(collection["features"]) == 188
     assert any("国土数値情報" in a for a in collection["attribution"])
@@ -185,7 +188,25 @@ def test_coverage_table_csv_geojson_and_png(cluster: Settings, seed_loaded: obje
     assert gap_red.sum() > 10_000 and served_blue.sum() > 100, "the map shows gaps and service"
 
 
+def test_the_map_prints_its_credits_in_a_japanese_font() -> None:
+    """No fallback: without a font that has the glyphs the credits would be empty boxes, so
+    this fails on a machine without one (scripts/setup installs fonts-ipafont-gothic)."""
+    from hub.services.reports.coverage import JAPANESE_FONTS, japanese_font
+
+    assert japanese_font() in JAPANESE_FONTS
+
+
 def test_coverage_names_a_bad_category(cluster: Settings) -> None:
     result = _hub(cluster.home, "coverage", "--category", "ZOO")
     assert result.returncode == 1
     assert "--category" in result.stderr and "ZOO" in result.stderr
+
+
+def test_dev_synth_refuses_the_database_of_real_facilities(cluster: Settings,
+                                                           seed_loaded: object) -> None:
+    result = _hub(cluster.home, "dev", "synth", "--count", "5", "--database", cluster.db_name)
+    assert result.returncode == 1
+    assert "real facilities" in result.stderr and "Traceback" not in result.stderr
+    with psycopg.connect(localdb.url(cluster)) as conn:
+        row = conn.execute("SELECT count(*) FROM facility WHERE synthetic").fetchone()
+    assert row == (0,)

@@ -23,13 +23,13 @@ from hub.db.pool import Database
 from hub.graphql.context import Context, Loaders
 from hub.graphql.errors import classify
 from hub.graphql.schema import schema
+from hub.services.reads.provider import Reads
 
 
 class HubGraphQL(GraphQL[Context, None]):
-    def __init__(self, db: Database, synthetic: bool) -> None:
+    def __init__(self, reads: Reads) -> None:
         super().__init__(schema, graphql_ide="graphiql")
-        self.db = db
-        self.synthetic = synthetic
+        self.reads = reads
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
@@ -39,12 +39,12 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
-        return Context(db=self.db, synthetic=self.synthetic,
-                       loaders=Loaders(self.db, self.synthetic))
+        return Context(reads=self.reads, loaders=Loaders(self.reads))
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> Starlette:
-    """The ASGI app for one database; ``hub serve`` runs it under uvicorn."""
+    """The ASGI app for one database (the real data, or the synthetic facilities of ``hub dev
+    synth`` in theirs); ``hub serve`` runs it under uvicorn."""
     settings = settings or Settings()
     db = Database(database_url, settings.statement_timeout_ms, settings.pool_min,
                   settings.pool_max)
@@ -72,7 +72,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    graphql_app = HubGraphQL(db, settings.serve_synthetic)
+    graphql_app = HubGraphQL(Reads(db))
     app = Starlette(
         middleware=[Middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins),

@@ -1,4 +1,4 @@
-"""What every resolver gets: the database, the request's DataLoaders, the serving mode."""
+"""What every resolver gets: the read provider and the request's DataLoaders."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from hub.db.pool import Database
 from hub.domain.filters import FacilityFilter
-from hub.services.reads import catalog, facilities, municipalities
 from hub.services.reads.catalog import (
     ConsultationRow,
     InitiativeRow,
@@ -21,6 +19,7 @@ from hub.services.reads.catalog import (
 )
 from hub.services.reads.facilities import FacilityRow
 from hub.services.reads.municipalities import MunicipalityRow
+from hub.services.reads.provider import Reads
 
 
 def _ordered(found: dict[Any, Any], keys: list[Any], default: Any = None) -> list[Any]:
@@ -29,11 +28,12 @@ def _ordered(found: dict[Any, Any], keys: list[Any], default: Any = None) -> lis
 
 @dataclass
 class Loaders:
-    """One DataLoader per relation, new for each request (so nothing is cached across
-    requests): a page of 100 facilities asks for its operators in one statement."""
+    """One DataLoader per relation, so that a page of 100 facilities asks for its operators
+    in one statement. Made with the context (HubGraphQL.get_context), which strawberry asks
+    for once per HTTP request, so nothing is cached from one request to the next; a
+    WebSocket connection would ask only once and keep the cache for its whole life."""
 
-    db: Database
-    synthetic: bool
+    reads: Reads
     facility: DataLoader[int, FacilityRow | None] = field(init=False)
     operator: DataLoader[int, OperatorRow | None] = field(init=False)
     municipality: DataLoader[str, MunicipalityRow | None] = field(init=False)
@@ -48,40 +48,40 @@ class Loaders:
     _by_filter: dict[Any, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        db, synthetic = self.db, self.synthetic
+        reads = self.reads
 
         async def load_facilities(ids: list[int]) -> list[FacilityRow | None]:
-            return _ordered(await facilities.by_ids(db, ids, synthetic), ids)
+            return _ordered(await reads.facilities_by_ids(ids), ids)
 
         async def load_operators(ids: list[int]) -> list[OperatorRow | None]:
-            return _ordered(await catalog.operators(db, ids), ids)
+            return _ordered(await reads.operators(ids), ids)
 
         async def load_municipalities(codes: list[str]) -> list[MunicipalityRow | None]:
-            return _ordered(await municipalities.by_codes(db, codes), codes)
+            return _ordered(await reads.municipalities_by_codes(codes), codes)
 
         async def load_services(ids: list[int]) -> list[list[ServiceRow]]:
-            return _ordered(await catalog.services_of(db, ids), ids, [])
+            return _ordered(await reads.services_of(ids), ids, [])
 
         async def load_consultations(ids: list[int]) -> list[list[ConsultationRow]]:
-            return _ordered(await catalog.consultations_of(db, ids), ids, [])
+            return _ordered(await reads.consultations_of(ids), ids, [])
 
         async def load_partnerships(ids: list[int]) -> list[list[PartnershipRow]]:
-            return _ordered(await catalog.partnerships_of(db, ids), ids, [])
+            return _ordered(await reads.partnerships_of(ids), ids, [])
 
         async def load_partnership(ids: list[int]) -> list[PartnershipRow | None]:
-            return _ordered(await catalog.partnerships_by_ids(db, ids), ids)
+            return _ordered(await reads.partnerships_by_ids(ids), ids)
 
         async def load_partnership_facilities(ids: list[int]) -> list[list[int]]:
-            return _ordered(await catalog.facility_ids_of(db, ids), ids, [])
+            return _ordered(await reads.facility_ids_of(ids), ids, [])
 
         async def load_role_divisions(ids: list[int]) -> list[list[RoleDivisionRow]]:
-            return _ordered(await catalog.role_divisions_of(db, ids), ids, [])
+            return _ordered(await reads.role_divisions_of(ids), ids, [])
 
         async def load_initiatives(ids: list[int]) -> list[list[InitiativeRow]]:
-            return _ordered(await catalog.initiatives_of(db, ids), ids, [])
+            return _ordered(await reads.initiatives_of(ids), ids, [])
 
         async def load_metrics(ids: list[int]) -> list[list[MetricRow]]:
-            return _ordered(await catalog.metrics_of(db, ids), ids, [])
+            return _ordered(await reads.metrics_of(ids), ids, [])
 
         self.facility = DataLoader(load_facilities)
         self.operator = DataLoader(load_operators)
@@ -99,15 +99,13 @@ class Loaders:
         """Facilities located in municipalities, one loader per distinct filter."""
         key = ("in", flt)
         if key not in self._by_filter:
-            db, synthetic = self.db, self.synthetic
+            reads = self.reads
 
             async def load(codes: list[str]) -> list[list[FacilityRow]]:
                 # Unknown codes in the filter are the client's mistake, as at the top level;
                 # checked once per batch, not once per municipality.
-                await facilities.check_references(db, flt, "filter")
-                return _ordered(
-                    await facilities.in_municipalities(db, codes, flt, synthetic), codes, []
-                )
+                await reads.check_references(flt, "filter")
+                return _ordered(await reads.facilities_in(codes, flt), codes, [])
 
             self._by_filter[key] = DataLoader(load)
         loader: DataLoader[str, list[FacilityRow]] = self._by_filter[key]
@@ -117,12 +115,12 @@ class Loaders:
         """Boundaries or service areas as GeoJSON, one loader per simplification."""
         key = (kind, simplify)
         if key not in self._by_filter:
-            db = self.db
+            reads = self.reads
 
             async def load(keys: list[Any]) -> list[Any]:
                 if kind == "boundary":
-                    return _ordered(await municipalities.boundaries(db, keys, simplify), keys)
-                return _ordered(await facilities.service_areas(db, keys, simplify), keys)
+                    return _ordered(await reads.boundaries(keys, simplify), keys)
+                return _ordered(await reads.service_areas(keys, simplify), keys)
 
             self._by_filter[key] = DataLoader(load)
         loader: DataLoader[Any, Any] = self._by_filter[key]
@@ -131,6 +129,5 @@ class Loaders:
 
 @dataclass
 class Context:
-    db: Database
-    synthetic: bool
+    reads: Reads
     loaders: Loaders

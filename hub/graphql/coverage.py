@@ -9,8 +9,6 @@ from hub.domain.errors import InputError
 from hub.domain.filters import check_distance, check_first
 from hub.graphql.inputs import FacilityFilterInput, GeoPointInput, to_filter, to_point
 from hub.graphql.types import Ctx, Facility, GeoPoint, Municipality, NearbyFacility
-from hub.services.reads import coverage as service
-from hub.services.reads import facilities
 from hub.services.reads.coverage import UnitCoverage
 
 MAX_ADDED_SITES = 100
@@ -122,9 +120,8 @@ class CoverageQuery:
         reach = _reach(max_distance_meters)
         sites = _sites(add_sites)
         flt = to_filter(filter)
-        await facilities.check_references(info.context.db, flt, "filter")
-        report = await service.coverage(info.context.db, flt, reach, sites,
-                                        info.context.synthetic)
+        await info.context.reads.check_references(flt, "filter")
+        report = await info.context.reads.coverage(flt, reach, sites)
         units = {u.code: MunicipalityCoverage.of(u, sites) for u in report.units}
         return CoverageReport(
             municipalities=list(units.values()),
@@ -142,9 +139,8 @@ class CoverageQuery:
         reach = _reach(max_distance_meters)
         check_first(count, "count", MAX_SUGGESTIONS)
         flt = to_filter(filter)
-        await facilities.check_references(info.context.db, flt, "filter")
-        report, picks = await service.suggest_sites(info.context.db, flt, reach, count,
-                                                    info.context.synthetic)
+        await info.context.reads.check_references(flt, "filter")
+        report, picks = await info.context.reads.suggest_sites(flt, reach, count)
         where = {u.code: (u.lat, u.lon) for u in report.units}
         return [SuggestedSite(location=GeoPoint(lat=where[p.site][0], lon=where[p.site][1]),
                               newly_covered_population=p.population, code=p.site,

@@ -1,4 +1,7 @@
-"""The contract's enums and the GeoJSON scalar type, shared by types and inputs."""
+"""The contract's enums, and the name GeoJSON fields are annotated with, shared by types and
+inputs. Strawberry needs the enums as classes, so their values are written out here; they
+are those of hub.domain.vocabulary, which tests/graphql/test_schema.py holds them to. The
+GeoJSON scalar itself (parsing, serialising) is defined in hub.graphql.schema."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import NewType
 
 import strawberry
 
-#: An RFC 7946 geometry object; its scalar definition is in hub.graphql.schema.
+#: An RFC 7946 geometry object: a stand-in type that the schema maps to its GeoJSON scalar.
 GeoJSON = NewType("GeoJSON", object)
 
 

@@ -1,4 +1,6 @@
-"""The Query root: every read of the contract but coverage, events and alerts."""
+"""The Query root's reads of facilities, municipalities, partnerships, initiatives, the
+consultation calendar and the data sources; coverage is in hub.graphql.coverage (the
+contract's events and alerts are not served yet)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,6 @@ from hub.graphql.types import (
     PageInfo,
     Partnership,
 )
-from hub.services.reads import calendar, catalog, datasets, facilities, municipalities
 
 
 @strawberry.type
@@ -57,7 +58,7 @@ class Query:
         if id is not None:
             row = await info.context.loaders.facility.load(_facility_id(id, "id"))
         else:
-            row = await facilities.by_code(info.context.db, code or "", info.context.synthetic)
+            row = await info.context.reads.facility_by_code(code or "")
         return Facility.of(row) if row else None
 
     @strawberry.field(description="Facilities in code order, a page at a time.")
@@ -67,8 +68,8 @@ class Query:
         first = check_first(50 if first is None else first)
         code = decode_cursor(after) if after is not None else None
         flt = to_filter(filter)
-        await facilities.check_references(info.context.db, flt, "filter")
-        found = await facilities.page(info.context.db, flt, first, code, info.context.synthetic)
+        await info.context.reads.check_references(flt, "filter")
+        found = await info.context.reads.facility_page(flt, first, code)
         edges = [FacilityEdge(cursor=encode_cursor(r.code), node=Facility.of(r))
                  for r in found.rows]
         return FacilityConnection(
@@ -88,9 +89,8 @@ class Query:
         first = check_first(5 if first is None else first)
         check_distance(max_distance_meters)
         flt = to_filter(filter)
-        await facilities.check_references(info.context.db, flt, "filter")
-        found = await facilities.nearest(info.context.db, lat, lon, first, flt,
-                                         max_distance_meters, info.context.synthetic)
+        await info.context.reads.check_references(flt, "filter")
+        found = await info.context.reads.nearest(lat, lon, first, flt, max_distance_meters)
         return [NearbyFacility(facility=Facility.of(row), distance_meters=distance)
                 for row, distance in found]
 
@@ -100,8 +100,8 @@ class Query:
                                  filter: FacilityFilterInput | None = None) -> list[Facility]:
         lat, lon = to_point(point, "point")
         flt = to_filter(filter)
-        await facilities.check_references(info.context.db, flt, "filter")
-        rows = await facilities.serving(info.context.db, lat, lon, flt, info.context.synthetic)
+        await info.context.reads.check_references(flt, "filter")
+        rows = await info.context.reads.serving(lat, lon, flt)
         return [Facility.of(r) for r in rows]
 
     @strawberry.field
@@ -112,7 +112,7 @@ class Query:
     @strawberry.field(description="Municipalities and Sapporo's wards in code order.")
     async def municipalities(self, info: Ctx, subprefecture: str | None = None
                              ) -> list[Municipality]:
-        rows = await municipalities.listing(info.context.db, subprefecture)
+        rows = await info.context.reads.municipalities(subprefecture)
         if subprefecture is not None and not rows:
             raise InputError(f"subprefecture: unknown subprefecture {subprefecture!r}",
                              "subprefecture")
@@ -121,15 +121,14 @@ class Query:
     @strawberry.field
     async def partnerships(self, info: Ctx, category: FacilityCategory | None = None
                            ) -> list[Partnership]:
-        rows = await catalog.partnerships(info.context.db,
-                                          category.value if category else None)
+        rows = await info.context.reads.partnerships(category.value if category else None)
         return [Partnership.of(r) for r in rows]
 
     @strawberry.field
     async def initiatives(self, info: Ctx, status: InitiativeStatus | None = None,
                           fiscal_year: int | None = None) -> list[Initiative]:
-        rows = await catalog.initiatives(info.context.db, status.value if status else None,
-                                         fiscal_year)
+        rows = await info.context.reads.initiatives(status.value if status else None,
+                                                    fiscal_year)
         return [Initiative.of(r) for r in rows]
 
     @strawberry.field(description="Every session of every consultation rule from `from` to "
@@ -142,11 +141,11 @@ class Query:
     ) -> list[ConsultationSession]:
         ids = ([_facility_id(i, "facilityIds") for i in facility_ids]
                if facility_ids is not None else None)
-        found = await calendar.sessions(info.context.db, from_, to, ids)
+        found = await info.context.reads.sessions(from_, to, ids)
         return [ConsultationSession(consultation=Consultation.of(s.consultation),
                                     starts_at=s.starts_at, ends_at=s.ends_at) for s in found]
 
     @strawberry.field(description="Where the loaded data comes from, with the credit to show.")
     async def data_sources(self, info: Ctx) -> list[DataSource]:
         return [DataSource(kind=d.kind, name=d.name, as_of=d.as_of, attribution=d.attribution)
-                for d in await datasets.listing(info.context.db)]
+                for d in await info.context.reads.datasets()]

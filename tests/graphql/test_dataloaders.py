@@ -1,5 +1,5 @@
-"""No N+1: the statements a query costs do not grow with its page size, and synthetic
-facilities never appear beside real ones."""
+"""No N+1: the statements a query costs do not grow with its page size; and a hub pointed
+at the synthetic database serves only synthetic facilities, the real one none."""
 
 from __future__ import annotations
 
@@ -34,11 +34,11 @@ def test_the_real_page_costs_no_more_per_relation(server: LiveServer) -> None:
     assert _statements(server, 23) == _statements(server, 34) == _statements(server, 5) + 2
 
 
-def test_synthetic_and_real_facilities_never_mix(server: LiveServer,
-                                                 synthetic_server: LiveServer) -> None:
-    real = server.data("{ facilities(first: 100) { totalCount edges { node { code } } } }")
+def test_the_synthetic_database_serves_only_synthetic_facilities(
+    server: LiveServer, synthetic_server: LiveServer
+) -> None:
     page = "{ facilities(first: 100) { totalCount edges { node { code } } } }"
-    fake = synthetic_server.data(page)
+    real, fake = server.data(page), synthetic_server.data(page)
     assert real["facilities"]["totalCount"] == 34
     assert fake["facilities"]["totalCount"] == SYNTHETIC_COUNT
     assert all(e["node"]["code"].startswith("synth-") for e in fake["facilities"]["edges"])
@@ -49,3 +49,6 @@ def test_synthetic_and_real_facilities_never_mix(server: LiveServer,
                    for n in server.data(near)["nearestFacilities"])
     assert all(n["facility"]["code"].startswith("synth-")
                for n in synthetic_server.data(near)["nearestFacilities"])
+    calendar = '{ consultationSessions(from: "2024-04-01", to: "2024-04-30") { startsAt } }'
+    assert server.data(calendar)["consultationSessions"]
+    assert synthetic_server.data(calendar)["consultationSessions"] == []

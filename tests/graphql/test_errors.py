@@ -125,12 +125,12 @@ def test_the_graphiql_introspection_query_passes_the_limits(server: LiveServer) 
 
 def test_an_internal_failure_is_masked(server: LiveServer, monkeypatch: pytest.MonkeyPatch
                                        ) -> None:
-    from hub.services.reads import catalog
+    from hub.services.reads.provider import Reads
 
     async def broken(*_: Any) -> Any:
         raise RuntimeError("connection string postgresql://secret@db")
 
-    monkeypatch.setattr(catalog, "partnerships", broken)
+    monkeypatch.setattr(Reads, "partnerships", broken)
     body = server.graphql("{ partnerships { theme } }")
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "INTERNAL"}

@@ -158,10 +158,11 @@ def test_serving_agrees_with_shapely_containment_everywhere(server: LiveServer) 
 
 
 @pytest.fixture
-def crowd(seed_loaded: Engine) -> Iterator[tuple[float, float]]:
-    """150 synthetic facilities at one point of 旭川 (made for this test, removed after)."""
+def crowd(synthetic_engine: Engine) -> Iterator[tuple[float, float]]:
+    """150 synthetic facilities at one point of 旭川, in the synthetic database (made for this
+    test, removed after)."""
     point = _boundaries()["01204"].point_on_surface()
-    with seed_loaded.begin() as conn:
+    with synthetic_engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO facility (code, name_ja, category, operator_id, location,"
             " location_precision, synthetic) SELECT format('synth-crowd-%s', lpad(n::text, 3,"
@@ -172,7 +173,7 @@ def crowd(seed_loaded: Engine) -> Iterator[tuple[float, float]]:
     try:
         yield point.y, point.x
     finally:
-        with seed_loaded.begin() as conn:
+        with synthetic_engine.begin() as conn:
             conn.execute(text("DELETE FROM facility WHERE code LIKE 'synth-crowd-%'"))
 
 

@@ -88,3 +88,18 @@ def test_the_pending_list_only_names_what_is_really_missing() -> None:
     assert isinstance(query, GraphQLObjectType)
     for _, field in PENDING_FIELDS:
         assert field not in query.fields, f"Query.{field} is served: drop it from PENDING"
+
+
+@pytest.mark.parametrize(("enum", "vocabulary"), [
+    ("FacilityCategory", "FACILITY_CATEGORIES"),
+    ("OperatorLevel", "OPERATOR_LEVELS"),
+    ("LocationPrecision", "LOCATION_PRECISIONS"),
+    ("InitiativeStatus", "INITIATIVE_STATUSES"),
+])
+def test_the_graphql_enums_hold_the_vocabulary(enum: str, vocabulary: str) -> None:
+    """The database CHECKs and the data files take their values from hub.domain.vocabulary;
+    the enums, written out for strawberry, must hold the same ones in the same order."""
+    from hub.domain import vocabulary as vocab
+    from hub.graphql import enums
+
+    assert [m.value for m in getattr(enums, enum)] == list(getattr(vocab, vocabulary))

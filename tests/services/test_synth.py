@@ -1,12 +1,16 @@
-"""hub dev synth: deterministic, flagged, inside Hokkaido's municipalities."""
+"""hub dev synth: deterministic, flagged, inside Hokkaido's municipalities, and only in a
+database without real facilities."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 
-from hub.services.loading import synth
+from hub.services.loading import load_all, synth
 
 
 @given(st.integers(0, 10_000),
@@ -30,9 +34,21 @@ def _fingerprint(db: Connection) -> tuple[int, str, int]:
     return int(count), str(digest), int(outside)
 
 
+@pytest.fixture
+def synthetic_db(synthetic_engine: Engine) -> Iterator[Connection]:
+    """A connection to the synthetic database whose every change is rolled back."""
+    with synthetic_engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            yield conn
+        finally:
+            trans.rollback()
+
+
 def test_the_same_seed_makes_the_same_facilities_inside_their_municipalities(
-    geodata_loaded: Engine, db: Connection
+    synthetic_db: Connection
 ) -> None:
+    db = synthetic_db
     synth.create(db, 500, seed=11)
     first = _fingerprint(db)
     synth.create(db, 500, seed=11)
@@ -45,3 +61,15 @@ def test_the_same_seed_makes_the_same_facilities_inside_their_municipalities(
         "SELECT after FROM audit_log WHERE row_key = 'synthetic:*' AND action = 'INSERT'"
         " ORDER BY id DESC LIMIT 1")).scalar_one()
     assert audit == {"count": 500, "seed": 12}
+
+
+def test_synthetic_facilities_refuse_a_database_with_real_ones(seed_loaded: Engine,
+                                                                db: Connection) -> None:
+    with pytest.raises(synth.RealFacilitiesError, match="34 real facilities"):
+        synth.create(db, 10, seed=1)
+    assert db.execute(text("SELECT count(*) FROM facility WHERE synthetic")).scalar_one() == 0
+
+
+def test_a_synthetic_database_is_not_empty(synthetic_engine: Engine) -> None:
+    """So ``hub serve`` pointed at it does not load the seed set beside the synthetic ones."""
+    assert load_all.is_empty(synthetic_engine) == (False, False)

@@ -70,10 +70,9 @@ def load(
 
 
 def is_empty(engine: Engine) -> tuple[bool, bool]:
-    """Whether the database lacks municipalities, and whether it lacks real facilities."""
+    """Whether the database lacks municipalities, and whether it lacks facilities (real or
+    synthetic: a database of synthetic ones is not empty, and must get no real ones)."""
     with engine.connect() as conn:
         municipalities = conn.scalar(select(func.count()).select_from(Municipality)) or 0
-        facilities = conn.scalar(
-            select(func.count()).select_from(Facility).where(Facility.synthetic.is_(False))
-        ) or 0
+        facilities = conn.scalar(select(func.count()).select_from(Facility)) or 0
     return municipalities == 0, facilities == 0

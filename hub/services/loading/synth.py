@@ -1,5 +1,6 @@
 """Synthetic facilities for benchmarks (``hub dev synth``): deterministic, flagged
-``synthetic`` so that no answer ever mixes them with real records.
+``synthetic``, and only ever in a database that holds no real facilities, so that no
+answer mixes the two: a hub serves them when pointed at that database (HUB_DATABASE_URL).
 
 Points are spread over the municipalities in proportion to their population, each drawn
 inside its municipality by PostGIS ST_GeneratePoints with a fixed seed, so the same count
@@ -8,11 +9,17 @@ and seed give the same facilities on any machine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
+from hub.db import migrate
 from hub.domain import vocabulary as vocab
+from hub.services.loading import load_all
+from hub.services.loading.progress import Track, no_progress
+from hub.services.loading.seed import load_services
 from hub.services.loading.sync import audit
 
 OPERATOR_CODE = "synthetic"
@@ -45,9 +52,33 @@ def remove(conn: Connection, actor: str) -> int:
     return int(removed)
 
 
+class RealFacilitiesError(Exception):
+    """The database holds real facilities: synthetic ones would be served beside them."""
+
+
+def prepare(engine: Engine, boundaries: Path, population: Path, track: Track = no_progress,
+            say: Callable[[str], None] = lambda _: None) -> None:
+    """Bring a database to what synthetic facilities need: the schema, the municipalities
+    and their population (loaded when missing: the facilities are spread over them) and the
+    service vocabulary; nothing else of the seed set."""
+    migrate.upgrade(engine)
+    no_municipalities, _ = load_all.is_empty(engine)
+    if no_municipalities:
+        say("loading the boundaries and population the synthetic facilities are placed in")
+        load_all.load(engine, boundaries=boundaries, population=population, track=track)
+    load_services(engine)
+
+
 def create(conn: Connection, count: int, seed: int, actor: str = "hub dev synth"
            ) -> SynthResult:
-    """Replace the synthetic facilities with ``count`` new ones (one transaction)."""
+    """Replace the synthetic facilities with ``count`` new ones (one transaction); refused
+    in a database with real facilities."""
+    real = conn.execute(text("SELECT count(*) FROM facility WHERE NOT synthetic")).scalar_one()
+    if real:
+        raise RealFacilitiesError(
+            f"this database holds {real} real facilities: synthetic ones go in a database of"
+            " their own (hub dev synth --database NAME)"
+        )
     removed = remove(conn, actor)
     units: dict[str, int] = dict(conn.execute(text(
         "SELECT code, population FROM municipality WHERE boundary IS NOT NULL"

@@ -1,1 +1,2 @@
-"""Async reads for the API: each function takes the request path's database handle."""
+"""Async reads for the API, each taking the database handle; the API calls them through
+the provider (hub.services.reads.provider.Reads), which owns that handle."""

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from psycopg.rows import class_row, kwargs_row
 
 from hub.db.pool import Database
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +80,13 @@ class MetricRow:
     note: str | None
 
 
-def _make(cls: Any, record: dict[str, Any]) -> Any:
-    return cls(*(record[name] for name in cls.__slots__))
+def _of_facility(cls: Callable[..., Row]) -> Callable[..., tuple[int, Row]]:
+    """Rows that carry the facility asking for them beside the columns of ``cls``."""
+
+    def make(facility_id: int, **columns: Any) -> tuple[int, Row]:
+        return facility_id, cls(**columns)
+
+    return make
 
 
 def _grouped(rows: list[Any], key: str, keys: Sequence[Any]) -> dict[Any, list[Any]]:
@@ -88,80 +97,79 @@ def _grouped(rows: list[Any], key: str, keys: Sequence[Any]) -> dict[Any, list[A
 
 
 async def operators(db: Database, ids: Sequence[int]) -> dict[int, OperatorRow]:
-    records = await db.fetch_all(
-        "SELECT id, name, level FROM operator WHERE id = ANY(%(ids)s)", {"ids": list(ids)}
-    )
-    return {r["id"]: _make(OperatorRow, r) for r in records}
+    rows = await db.fetch_all("SELECT id, name, level FROM operator WHERE id = ANY(%(ids)s)",
+                              {"ids": list(ids)}, row=class_row(OperatorRow))
+    return {r.id: r for r in rows}
 
 
 async def services_of(db: Database, facility_ids: Sequence[int]) -> dict[int, list[ServiceRow]]:
-    records = await db.fetch_all(
+    rows = await db.fetch_all(
         "SELECT fs.facility_id, s.code, s.name_ja, s.name_en FROM facility_service fs"
         " JOIN service s ON s.code = fs.service_code"
         " WHERE fs.facility_id = ANY(%(ids)s) ORDER BY s.code",
-        {"ids": list(facility_ids)},
+        {"ids": list(facility_ids)}, row=kwargs_row(_of_facility(ServiceRow)),
     )
     found: dict[int, list[ServiceRow]] = {fid: [] for fid in facility_ids}
-    for r in records:
-        found[r["facility_id"]].append(_make(ServiceRow, r))
+    for facility_id, service in rows:
+        found[facility_id].append(service)
     return found
 
 
 async def consultations_of(db: Database, facility_ids: Sequence[int]
                            ) -> dict[int, list[ConsultationRow]]:
-    records = await db.fetch_all(
+    rows = await db.fetch_all(
         "SELECT id, facility_id, title, rule, timezone, duration_minutes, reservation_required,"
         " minutes_per_person, note FROM consultation WHERE facility_id = ANY(%(ids)s)"
         " ORDER BY id",
-        {"ids": list(facility_ids)},
+        {"ids": list(facility_ids)}, row=class_row(ConsultationRow),
     )
-    return _grouped([_make(ConsultationRow, r) for r in records], "facility_id", facility_ids)
+    return _grouped(rows, "facility_id", facility_ids)
 
 
 async def consultations(db: Database, facility_ids: Sequence[int] | None
                         ) -> list[ConsultationRow]:
-    """Every consultation of live real facilities, or of the facilities named."""
-    records = await db.fetch_all(
+    """Every consultation of live facilities, or of the facilities named."""
+    return await db.fetch_all(
         "SELECT c.id, c.facility_id, c.title, c.rule, c.timezone, c.duration_minutes,"
         " c.reservation_required, c.minutes_per_person, c.note FROM consultation c"
         " JOIN facility f ON f.id = c.facility_id"
-        " WHERE f.archived_at IS NULL AND NOT f.synthetic"
+        " WHERE f.archived_at IS NULL"
         " AND (%(ids)s::bigint[] IS NULL OR c.facility_id = ANY(%(ids)s)) ORDER BY c.id",
         {"ids": list(facility_ids) if facility_ids is not None else None},
+        row=class_row(ConsultationRow),
     )
-    return [_make(ConsultationRow, r) for r in records]
 
 
 _PARTNERSHIP = "p.id, p.code, p.theme, p.category, p.directions"
 
 
 async def partnerships(db: Database, category: str | None) -> list[PartnershipRow]:
-    records = await db.fetch_all(
+    return await db.fetch_all(
         f"SELECT {_PARTNERSHIP} FROM partnership p"
         " WHERE %(category)s::text IS NULL OR p.category = %(category)s ORDER BY p.id",
-        {"category": category},
+        {"category": category}, row=class_row(PartnershipRow),
     )
-    return [_make(PartnershipRow, r) for r in records]
 
 
 async def partnerships_by_ids(db: Database, ids: Sequence[int]) -> dict[int, PartnershipRow]:
-    records = await db.fetch_all(
-        f"SELECT {_PARTNERSHIP} FROM partnership p WHERE p.id = ANY(%(ids)s)", {"ids": list(ids)}
+    rows = await db.fetch_all(
+        f"SELECT {_PARTNERSHIP} FROM partnership p WHERE p.id = ANY(%(ids)s)", {"ids": list(ids)},
+        row=class_row(PartnershipRow),
     )
-    return {r["id"]: _make(PartnershipRow, r) for r in records}
+    return {r.id: r for r in rows}
 
 
 async def partnerships_of(db: Database, facility_ids: Sequence[int]
                           ) -> dict[int, list[PartnershipRow]]:
-    records = await db.fetch_all(
+    rows = await db.fetch_all(
         f"SELECT pf.facility_id, {_PARTNERSHIP} FROM partnership_facility pf"
         " JOIN partnership p ON p.id = pf.partnership_id"
         " WHERE pf.facility_id = ANY(%(ids)s) ORDER BY p.id",
-        {"ids": list(facility_ids)},
+        {"ids": list(facility_ids)}, row=kwargs_row(_of_facility(PartnershipRow)),
     )
     found: dict[int, list[PartnershipRow]] = {fid: [] for fid in facility_ids}
-    for r in records:
-        found[r["facility_id"]].append(_make(PartnershipRow, r))
+    for facility_id, partnership in rows:
+        found[facility_id].append(partnership)
     return found
 
 
@@ -181,15 +189,14 @@ async def facility_ids_of(db: Database, partnership_ids: Sequence[int]
 
 async def role_divisions_of(db: Database, partnership_ids: Sequence[int]
                             ) -> dict[int, list[RoleDivisionRow]]:
-    records = await db.fetch_all(
+    rows = await db.fetch_all(
         "SELECT d.id, d.partnership_id, d.area, d.note,"
         " ARRAY(SELECT facility_id FROM role_division_facility r WHERE r.role_division_id = d.id"
         "       ORDER BY facility_id) AS responsible_ids"
         " FROM role_division d WHERE d.partnership_id = ANY(%(ids)s) ORDER BY d.position",
-        {"ids": list(partnership_ids)},
+        {"ids": list(partnership_ids)}, row=class_row(RoleDivisionRow),
     )
-    return _grouped([_make(RoleDivisionRow, r) for r in records], "partnership_id",
-                    partnership_ids)
+    return _grouped(rows, "partnership_id", partnership_ids)
 
 
 _INITIATIVE = "i.id, i.partnership_id, i.title, i.status, i.started_on, i.fiscal_year"
@@ -197,30 +204,28 @@ _INITIATIVE = "i.id, i.partnership_id, i.title, i.status, i.started_on, i.fiscal
 
 async def initiatives(db: Database, status: str | None, fiscal_year: int | None
                       ) -> list[InitiativeRow]:
-    records = await db.fetch_all(
+    return await db.fetch_all(
         f"SELECT {_INITIATIVE} FROM initiative i"
         " WHERE (%(status)s::text IS NULL OR i.status = %(status)s)"
         " AND (%(fy)s::int IS NULL OR i.fiscal_year = %(fy)s) ORDER BY i.id",
-        {"status": status, "fy": fiscal_year},
+        {"status": status, "fy": fiscal_year}, row=class_row(InitiativeRow),
     )
-    return [_make(InitiativeRow, r) for r in records]
 
 
 async def initiatives_of(db: Database, partnership_ids: Sequence[int]
                          ) -> dict[int, list[InitiativeRow]]:
-    records = await db.fetch_all(
+    rows = await db.fetch_all(
         f"SELECT {_INITIATIVE} FROM initiative i WHERE i.partnership_id = ANY(%(ids)s)"
         " ORDER BY i.id",
-        {"ids": list(partnership_ids)},
+        {"ids": list(partnership_ids)}, row=class_row(InitiativeRow),
     )
-    return _grouped([_make(InitiativeRow, r) for r in records], "partnership_id",
-                    partnership_ids)
+    return _grouped(rows, "partnership_id", partnership_ids)
 
 
 async def metrics_of(db: Database, initiative_ids: Sequence[int]) -> dict[int, list[MetricRow]]:
-    records = await db.fetch_all(
+    rows = await db.fetch_all(
         "SELECT initiative_id, period, value::float8 AS value, unit, note FROM initiative_metric"
         " WHERE initiative_id = ANY(%(ids)s) ORDER BY initiative_id, position",
-        {"ids": list(initiative_ids)},
+        {"ids": list(initiative_ids)}, row=class_row(MetricRow),
     )
-    return _grouped([_make(MetricRow, r) for r in records], "initiative_id", initiative_ids)
+    return _grouped(rows, "initiative_id", initiative_ids)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from psycopg import sql
+from psycopg.rows import class_row
 
 from hub.db.pool import Database
 from hub.domain.covering import Pick, greedy_cover
@@ -28,7 +29,7 @@ from hub.services.reads.facilities import SPHERE_SLACK, FacilityRow
 CANDIDATES = 20
 
 UNITS = """
-    SELECT m.code, coalesce(m.population, 0) AS population, m.representative_point AS pt,
+    SELECT m.code, coalesce(m.population, 0)::int AS population, m.representative_point AS pt,
            m.representative_point::geography AS g
     FROM municipality m
     WHERE m.boundary IS NOT NULL AND NOT m.northern_territories
@@ -62,8 +63,8 @@ access AS (
 )
 SELECT u.code, u.population, ST_Y(u.pt) AS lat, ST_X(u.pt) AS lon,
        EXISTS (SELECT 1 FROM facility_area_part p JOIN facility f ON f.id = p.facility_id
-               WHERE {condition} AND ST_Intersects(p.geom, u.pt)) AS served,
-       coalesce(a.a, 0.0) AS accessibility
+               WHERE {condition} AND ST_Intersects(p.geom, u.pt)) AS served_by_area,
+       coalesce(a.a, 0.0)::float8 AS accessibility
 FROM units u LEFT JOIN access a USING (code)
 ORDER BY u.code
 """
@@ -114,15 +115,14 @@ class Report:
 
 
 async def coverage(db: Database, flt: FacilityFilter | None, reach: float,
-                   sites: Sequence[tuple[float, float]] = (), synthetic: bool = False
-                   ) -> Report:
-    condition, params = facilities.where(flt, synthetic)
+                   sites: Sequence[tuple[float, float]] = ()) -> Report:
+    condition, params = facilities.where(flt)
     params |= {"reach": reach, "candidates": CANDIDATES,
                "lats": [lat for lat, _ in sites], "lons": [lon for _, lon in sites]}
     parts = {"units": sql.SQL(UNITS), "sites": sql.SQL(SITES), "condition": condition}
-    rows = await db.fetch_all(sql.SQL(AREA_AND_ACCESS).format(**parts), params)
-    units = {r["code"]: UnitCoverage(r["code"], int(r["population"]), r["lat"], r["lon"],
-                                     r["served"], float(r["accessibility"])) for r in rows}
+    rows = await db.fetch_all(sql.SQL(AREA_AND_ACCESS).format(**parts), params,
+                              row=class_row(UnitCoverage))
+    units = {u.code: u for u in rows}
     candidates: dict[str, list[tuple[float, str, int, float]]] = {code: [] for code in units}
     for r in await db.fetch_all(sql.SQL(NEAREST_PER_UNIT).format(**parts), params):
         unit, distance = units[r["code"]], float(r["distance"])
@@ -143,9 +143,9 @@ async def coverage(db: Database, flt: FacilityFilter | None, reach: float,
         if len(found) < CANDIDATES or distance < farthest_sphere * (1 - SPHERE_SLACK):
             nearest_ids[code], unit.nearest_distance = fid, distance
         else:  # undecided by the bound: the exact search settles it
-            exact = await facilities.nearest(db, unit.lat, unit.lon, 1, flt, None, synthetic)
+            exact = await facilities.nearest(db, unit.lat, unit.lon, 1, flt, None)
             unit.nearest, unit.nearest_distance = exact[0]
-    rows_by_id = await facilities.by_ids(db, sorted(set(nearest_ids.values())), synthetic)
+    rows_by_id = await facilities.by_ids(db, sorted(set(nearest_ids.values())))
     for code, fid in nearest_ids.items():
         units[code].nearest = rows_by_id[fid]
     for unit in units.values():
@@ -170,11 +170,11 @@ WHERE u.code = ANY(%(gaps)s)
 """
 
 
-async def suggest_sites(db: Database, flt: FacilityFilter | None, reach: float, count: int,
-                        synthetic: bool = False) -> tuple[Report, list[Pick]]:
+async def suggest_sites(db: Database, flt: FacilityFilter | None, reach: float, count: int
+                        ) -> tuple[Report, list[Pick]]:
     """Up to ``count`` new sites among the units' representative points, each covering the
     most population still in a gap (greedy maximal covering)."""
-    report = await coverage(db, flt, reach, (), synthetic)
+    report = await coverage(db, flt, reach)
     gaps = {u.code: u.population for u in report.gaps}
     rows = await db.fetch_all(sql.SQL(CANDIDATE_REACH).format(units=sql.SQL(UNITS)),
                               {"reach": reach, "gaps": list(gaps)})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from psycopg.rows import class_row
+
 from hub.db.pool import Database
 
 
@@ -17,5 +19,5 @@ class DatasetRow:
 
 
 async def listing(db: Database) -> list[DatasetRow]:
-    records = await db.fetch_all("SELECT kind, name, as_of, attribution FROM dataset ORDER BY kind")
-    return [DatasetRow(r["kind"], r["name"], r["as_of"], r["attribution"]) for r in records]
+    return await db.fetch_all("SELECT kind, name, as_of, attribution FROM dataset ORDER BY kind",
+                              row=class_row(DatasetRow))

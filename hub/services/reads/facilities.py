@@ -1,8 +1,8 @@
 """Finding facilities: the list with its filter, the nearest ones, the ones serving a point.
 
 Distances are geodesic metres on WGS 84 (PostGIS geography, spheroid). Every query sees
-only live facilities (not archived) of one kind: real ones, or, on a benchmark server,
-synthetic ones (HUB_SERVE_SYNTHETIC); the two never mix in an answer.
+only live facilities (not archived). Synthetic facilities (``hub dev synth``) live in a
+database of their own, so a hub serves them by being pointed at it (HUB_DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import shapely
 from psycopg import sql
+from psycopg.rows import class_row, kwargs_row
 
 from hub.db.pool import Database
 from hub.domain.errors import InputError
@@ -50,11 +51,34 @@ class FacilityRow:
     updated_at: dt.datetime
 
 
-_FIELDS = FacilityRow.__slots__
+_FACILITY = class_row(FacilityRow)
 
 
-def to_row(record: dict[str, Any]) -> FacilityRow:
-    return FacilityRow(*(record[name] for name in _FIELDS))
+def _measured(distance: float, **columns: Any) -> tuple[FacilityRow, float]:
+    return FacilityRow(**columns), float(distance)
+
+
+_MEASURED = kwargs_row(_measured)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A row of the nearest candidates query: how many candidates there were, the sphere
+    distance of the farthest, and one of the best with its distance (None in the lone row
+    the query gives when nothing matches)."""
+
+    n: int
+    farthest: float
+    found: tuple[FacilityRow, float] | None
+
+
+def _candidate(n: int, farthest: float | None, distance: float | None, sphere: float | None,
+               **columns: Any) -> _Candidate:
+    found = (FacilityRow(**columns), float(distance or 0.0)) if columns["id"] is not None else None
+    return _Candidate(int(n), 0.0 if farthest is None else float(farthest), found)
+
+
+_CANDIDATE = kwargs_row(_candidate)
 
 
 @dataclass(frozen=True)
@@ -68,12 +92,10 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def where(flt: FacilityFilter | None, synthetic: bool) -> tuple[sql.Composable, dict[str, Any]]:
+def where(flt: FacilityFilter | None) -> tuple[sql.Composable, dict[str, Any]]:
     """The WHERE condition for a filter, over ``facility f``, with its parameters."""
-    parts: list[sql.Composable] = [
-        sql.SQL("f.archived_at IS NULL AND f.synthetic = %(synthetic)s")
-    ]
-    params: dict[str, Any] = {"synthetic": synthetic}
+    parts: list[sql.Composable] = [sql.SQL("f.archived_at IS NULL")]
+    params: dict[str, Any] = {}
     if flt is None:
         return parts[0], params
     if flt.categories is not None:
@@ -147,19 +169,24 @@ async def check_references(db: Database, flt: FacilityFilter | None, field: str)
                          f"{field}.subprefecture")
 
 
-async def page(db: Database, flt: FacilityFilter | None, first: int, after: str | None,
-               synthetic: bool = False) -> Page:
+def _with_total(total: int, **columns: Any) -> tuple[FacilityRow, int]:
+    return FacilityRow(**columns), int(total)
+
+
+async def page(db: Database, flt: FacilityFilter | None, first: int, after: str | None
+               ) -> Page:
     """One page of the list in code order (stable), and how many match in all."""
-    condition, params = where(flt, synthetic)
+    condition, params = where(flt)
     query = sql.SQL(
         "WITH matching AS (SELECT {columns} FROM facility f WHERE {condition})"
         " SELECT m.*, (SELECT count(*) FROM matching) AS total FROM matching m"
         " WHERE %(after)s::text IS NULL OR m.code > %(after)s"
         " ORDER BY m.code LIMIT %(limit)s"
     ).format(columns=COLUMNS, condition=condition)
-    records = await db.fetch_all(query, {**params, "after": after, "limit": first + 1})
-    total = int(records[0]["total"]) if records else await _count(db, condition, params)
-    return Page([to_row(r) for r in records[:first]], len(records) > first, total)
+    records = await db.fetch_all(query, {**params, "after": after, "limit": first + 1},
+                                 row=kwargs_row(_with_total))
+    total = records[0][1] if records else await _count(db, condition, params)
+    return Page([row for row, _ in records[:first]], len(records) > first, total)
 
 
 async def _count(db: Database, condition: sql.Composable, params: dict[str, Any]) -> int:
@@ -209,86 +236,85 @@ WHERE f.location IS NOT NULL AND {{condition}}
 
 
 async def nearest(db: Database, lat: float, lon: float, first: int,
-                  flt: FacilityFilter | None, max_distance: float | None,
-                  synthetic: bool = False) -> list[tuple[FacilityRow, float]]:
-    condition, params = where(flt, synthetic)
+                  flt: FacilityFilter | None, max_distance: float | None
+                  ) -> list[tuple[FacilityRow, float]]:
+    condition, params = where(flt)
     params |= {"lat": lat, "lon": lon, "first": first, "max_distance": max_distance}
     candidates_query = sql.SQL(NEAREST_CANDIDATES).format(columns=COLUMNS, condition=condition)
     reach: float | None = None
     for candidates in (2 * first + 10, 20 * first + 100):
         # One row per found facility, nearest first, each with how many candidates there
         # were and the sphere distance of the farthest; a lone row of nulls when none.
-        records = await db.fetch_all(candidates_query, params | {"candidates": candidates})
-        found = [(to_row(r), float(r["distance"])) for r in records if r["id"] is not None]
-        if records[0]["n"] < candidates:
+        records = await db.fetch_all(candidates_query, params | {"candidates": candidates},
+                                     row=_CANDIDATE)
+        found = [r.found for r in records if r.found is not None]
+        if records[0].n < candidates:
             return found  # every matching facility was a candidate
         # All candidates matched, so fewer than k found means max_distance cut them.
         reach = found[-1][1] if len(found) == first else max_distance
         assert reach is not None
-        if reach < records[0]["farthest"] * (1 - SPHERE_SLACK):
+        if reach < records[0].farthest * (1 - SPHERE_SLACK):
             return found
     # Still undecided: measure everything within the reach (1 m of slack: ST_DWithin and
     # ST_Distance round differently), then sort as above.
     assert reach is not None
-    records = await db.fetch_all(
+    measured = await db.fetch_all(
         sql.SQL(NEAREST_WITHIN).format(columns=COLUMNS, condition=condition),
-        params | {"radius": reach + 1.0},
+        params | {"radius": reach + 1.0}, row=_MEASURED,
     )
-    return _best(records, first, max_distance)
+    return _best(measured, first, max_distance)
 
 
-def _best(records: list[dict[str, Any]], first: int, max_distance: float | None
+def _best(measured: list[tuple[FacilityRow, float]], first: int, max_distance: float | None
           ) -> list[tuple[FacilityRow, float]]:
     ranked = sorted(
-        (r for r in records if max_distance is None or r["distance"] <= max_distance),
-        key=lambda r: (r["distance"], r["code"]),
+        (m for m in measured if max_distance is None or m[1] <= max_distance),
+        key=lambda m: (m[1], m[0].code),
     )
-    return [(to_row(r), float(r["distance"])) for r in ranked[:first]]
+    return ranked[:first]
 
 
 _SERVING = """
 WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g)
-SELECT {columns},
-       CASE WHEN f.location IS NULL THEN NULL
-            ELSE ST_Distance(f.location::geography, q.g::geography) END AS distance
+SELECT {columns}
 FROM facility f, q
 WHERE {condition} AND f.id IN (
     SELECT p.facility_id FROM facility_area_part p WHERE ST_Intersects(p.geom, q.g))
-ORDER BY distance NULLS LAST, f.code
+ORDER BY CASE WHEN f.location IS NULL THEN NULL
+              ELSE ST_Distance(f.location::geography, q.g::geography) END NULLS LAST, f.code
 """
 
 
-async def serving(db: Database, lat: float, lon: float, flt: FacilityFilter | None,
-                  synthetic: bool = False) -> list[FacilityRow]:
+async def serving(db: Database, lat: float, lon: float, flt: FacilityFilter | None
+                  ) -> list[FacilityRow]:
     """Facilities whose service area holds the point: nearest first, programmes last."""
-    condition, params = where(flt, synthetic)
+    condition, params = where(flt)
     query = sql.SQL(_SERVING).format(columns=COLUMNS, condition=condition)
-    return [to_row(r) for r in await db.fetch_all(query, {**params, "lat": lat, "lon": lon})]
+    return await db.fetch_all(query, {**params, "lat": lat, "lon": lon}, row=_FACILITY)
 
 
-async def by_ids(db: Database, ids: Sequence[int], synthetic: bool = False
-                 ) -> dict[int, FacilityRow]:
+async def by_ids(db: Database, ids: Sequence[int]) -> dict[int, FacilityRow]:
     query = sql.SQL(
-        "SELECT {columns} FROM facility f WHERE f.id = ANY(%(ids)s)"
-        " AND f.archived_at IS NULL AND f.synthetic = %(synthetic)s"
+        "SELECT {columns} FROM facility f WHERE f.id = ANY(%(ids)s) AND f.archived_at IS NULL"
     ).format(columns=COLUMNS)
-    records = await db.fetch_all(query, {"ids": list(ids), "synthetic": synthetic})
-    return {r["id"]: to_row(r) for r in records}
+    return {r.id: r for r in await db.fetch_all(query, {"ids": list(ids)}, row=_FACILITY)}
 
 
-async def by_code(db: Database, code: str, synthetic: bool = False) -> FacilityRow | None:
+async def by_code(db: Database, code: str) -> FacilityRow | None:
     query = sql.SQL(
-        "SELECT {columns} FROM facility f WHERE f.code = %(code)s"
-        " AND f.archived_at IS NULL AND f.synthetic = %(synthetic)s"
+        "SELECT {columns} FROM facility f WHERE f.code = %(code)s AND f.archived_at IS NULL"
     ).format(columns=COLUMNS)
-    record = await db.fetch_one(query, {"code": code, "synthetic": synthetic})
-    return to_row(record) if record else None
+    return await db.fetch_one(query, {"code": code}, row=_FACILITY)
 
 
-async def in_municipalities(db: Database, codes: Sequence[str], flt: FacilityFilter | None,
-                            synthetic: bool = False) -> dict[str, list[FacilityRow]]:
+def _asked(asked: str, **columns: Any) -> tuple[str, FacilityRow]:
+    return asked, FacilityRow(**columns)
+
+
+async def in_municipalities(db: Database, codes: Sequence[str], flt: FacilityFilter | None
+                            ) -> dict[str, list[FacilityRow]]:
     """Facilities located in each municipality; a city includes its wards."""
-    condition, params = where(flt, synthetic)
+    condition, params = where(flt)
     query = sql.SQL(
         "SELECT m.code AS asked, {columns} FROM municipality m"
         " JOIN facility f ON f.municipality_code = m.code OR f.municipality_code IN"
@@ -296,8 +322,9 @@ async def in_municipalities(db: Database, codes: Sequence[str], flt: FacilityFil
         " WHERE m.code = ANY(%(asked)s) AND {condition} ORDER BY f.code"
     ).format(columns=COLUMNS, condition=condition)
     found: dict[str, list[FacilityRow]] = {code: [] for code in codes}
-    for record in await db.fetch_all(query, {**params, "asked": list(codes)}):
-        found[record["asked"]].append(to_row(record))
+    for asked, row in await db.fetch_all(query, {**params, "asked": list(codes)},
+                                         row=kwargs_row(_asked)):
+        found[asked].append(row)
     return found
 
 

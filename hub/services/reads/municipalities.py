@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg.rows import class_row
+
 from hub.db.pool import Database
 from hub.services.reads.geometry import geometries
 
@@ -27,25 +29,24 @@ _COLUMNS = ("code, name_ja, name_kana, name_en, subprefecture, parent_code, "
             "northern_territories, population, population_year")
 
 
-def _row(record: dict[str, Any]) -> MunicipalityRow:
-    return MunicipalityRow(*(record[name] for name in MunicipalityRow.__slots__))
+_MUNICIPALITY = class_row(MunicipalityRow)
 
 
 async def by_codes(db: Database, codes: Sequence[str]) -> dict[str, MunicipalityRow]:
-    records = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM municipality WHERE code = ANY(%(codes)s)", {"codes": list(codes)}
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM municipality WHERE code = ANY(%(codes)s)", {"codes": list(codes)},
+        row=_MUNICIPALITY,
     )
-    return {r["code"]: _row(r) for r in records}
+    return {r.code: r for r in rows}
 
 
 async def listing(db: Database, subprefecture: str | None) -> list[MunicipalityRow]:
     """Every municipality and ward in code order, or those of one subprefecture."""
-    records = await db.fetch_all(
+    return await db.fetch_all(
         f"SELECT {_COLUMNS} FROM municipality"
         " WHERE %(sub)s::text IS NULL OR subprefecture = %(sub)s ORDER BY code",
-        {"sub": subprefecture},
+        {"sub": subprefecture}, row=_MUNICIPALITY,
     )
-    return [_row(r) for r in records]
 
 
 async def boundaries(db: Database, codes: Sequence[str], simplify_meters: float | None = None

@@ -1,0 +1,137 @@
+"""The read provider: the one object the API reads through. It owns the database handle
+(built once per app in hub.api.app.create_app), so resolvers and DataLoaders say what they
+want and never handle a connection; the storage behind it can change without the API
+noticing (as pygeoapi separates its providers from the API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from hub.db.pool import Database
+from hub.domain.covering import Pick
+from hub.domain.filters import FacilityFilter
+from hub.services.reads import calendar, catalog, coverage, datasets, facilities, municipalities
+from hub.services.reads.calendar import Session
+from hub.services.reads.catalog import (
+    ConsultationRow,
+    InitiativeRow,
+    MetricRow,
+    OperatorRow,
+    PartnershipRow,
+    RoleDivisionRow,
+    ServiceRow,
+)
+from hub.services.reads.coverage import Report
+from hub.services.reads.datasets import DatasetRow
+from hub.services.reads.facilities import FacilityRow, Page
+from hub.services.reads.municipalities import MunicipalityRow
+
+
+class Reads:
+    """Every read use case of the API, on one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # Facilities.
+
+    async def check_references(self, flt: FacilityFilter | None, field: str) -> None:
+        await facilities.check_references(self.db, flt, field)
+
+    async def facility_page(self, flt: FacilityFilter | None, first: int, after: str | None
+                            ) -> Page:
+        return await facilities.page(self.db, flt, first, after)
+
+    async def nearest(self, lat: float, lon: float, first: int, flt: FacilityFilter | None,
+                      max_distance: float | None) -> list[tuple[FacilityRow, float]]:
+        return await facilities.nearest(self.db, lat, lon, first, flt, max_distance)
+
+    async def serving(self, lat: float, lon: float, flt: FacilityFilter | None
+                      ) -> list[FacilityRow]:
+        return await facilities.serving(self.db, lat, lon, flt)
+
+    async def facility_by_code(self, code: str) -> FacilityRow | None:
+        return await facilities.by_code(self.db, code)
+
+    async def facilities_by_ids(self, ids: Sequence[int]) -> dict[int, FacilityRow]:
+        return await facilities.by_ids(self.db, ids)
+
+    async def facilities_in(self, codes: Sequence[str], flt: FacilityFilter | None
+                            ) -> dict[str, list[FacilityRow]]:
+        return await facilities.in_municipalities(self.db, codes, flt)
+
+    async def service_areas(self, ids: Sequence[int], simplify_meters: float | None
+                            ) -> dict[int, dict[str, Any]]:
+        return await facilities.service_areas(self.db, ids, simplify_meters)
+
+    # Municipalities.
+
+    async def municipalities(self, subprefecture: str | None) -> list[MunicipalityRow]:
+        return await municipalities.listing(self.db, subprefecture)
+
+    async def municipalities_by_codes(self, codes: Sequence[str]
+                                      ) -> dict[str, MunicipalityRow]:
+        return await municipalities.by_codes(self.db, codes)
+
+    async def boundaries(self, codes: Sequence[str], simplify_meters: float | None
+                         ) -> dict[str, dict[str, Any]]:
+        return await municipalities.boundaries(self.db, codes, simplify_meters)
+
+    # The records around facilities, in batches.
+
+    async def operators(self, ids: Sequence[int]) -> dict[int, OperatorRow]:
+        return await catalog.operators(self.db, ids)
+
+    async def services_of(self, facility_ids: Sequence[int]) -> dict[int, list[ServiceRow]]:
+        return await catalog.services_of(self.db, facility_ids)
+
+    async def consultations_of(self, facility_ids: Sequence[int]
+                               ) -> dict[int, list[ConsultationRow]]:
+        return await catalog.consultations_of(self.db, facility_ids)
+
+    async def partnerships(self, category: str | None) -> list[PartnershipRow]:
+        return await catalog.partnerships(self.db, category)
+
+    async def partnerships_by_ids(self, ids: Sequence[int]) -> dict[int, PartnershipRow]:
+        return await catalog.partnerships_by_ids(self.db, ids)
+
+    async def partnerships_of(self, facility_ids: Sequence[int]
+                              ) -> dict[int, list[PartnershipRow]]:
+        return await catalog.partnerships_of(self.db, facility_ids)
+
+    async def facility_ids_of(self, partnership_ids: Sequence[int]) -> dict[int, list[int]]:
+        return await catalog.facility_ids_of(self.db, partnership_ids)
+
+    async def role_divisions_of(self, partnership_ids: Sequence[int]
+                                ) -> dict[int, list[RoleDivisionRow]]:
+        return await catalog.role_divisions_of(self.db, partnership_ids)
+
+    async def initiatives(self, status: str | None, fiscal_year: int | None
+                          ) -> list[InitiativeRow]:
+        return await catalog.initiatives(self.db, status, fiscal_year)
+
+    async def initiatives_of(self, partnership_ids: Sequence[int]
+                             ) -> dict[int, list[InitiativeRow]]:
+        return await catalog.initiatives_of(self.db, partnership_ids)
+
+    async def metrics_of(self, initiative_ids: Sequence[int]) -> dict[int, list[MetricRow]]:
+        return await catalog.metrics_of(self.db, initiative_ids)
+
+    # Calendar, data sets, coverage.
+
+    async def sessions(self, first: dt.date, last: dt.date,
+                       facility_ids: Sequence[int] | None) -> list[Session]:
+        return await calendar.sessions(self.db, first, last, facility_ids)
+
+    async def datasets(self) -> list[DatasetRow]:
+        return await datasets.listing(self.db)
+
+    async def coverage(self, flt: FacilityFilter | None, reach: float,
+                       sites: Sequence[tuple[float, float]] = ()) -> Report:
+        return await coverage.coverage(self.db, flt, reach, sites)
+
+    async def suggest_sites(self, flt: FacilityFilter | None, reach: float, count: int
+                            ) -> tuple[Report, list[Pick]]:
+        return await coverage.suggest_sites(self.db, flt, reach, count)
