@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     db_os_user: str = "postgres"
     #: Name of the database and its owner role in the embedded cluster.
     db_name: str = "hub"
+    #: How long ``hub db up``/``down`` waits for another one on the same cluster (its file
+    #: lock): longer than one ``up`` may take (initdb, plus 60 s for the server to start).
+    db_lock_timeout_s: float = Field(default=180.0, gt=0)
     #: Every database statement is cancelled after this long.
     statement_timeout_ms: int = Field(default=15_000, gt=0)
 

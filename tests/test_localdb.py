@@ -335,15 +335,15 @@ def test_two_concurrent_ups_on_a_fresh_home_make_one_cluster(home: Path) -> None
 
 
 def test_a_held_lock_makes_up_wait_then_fail_with_the_lock_file_named(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+    home: Path,
 ) -> None:
-    monkeypatch.setattr(localdb.lock, "LOCK_TIMEOUT_SECONDS", 0.5)
     files = localdb.ClusterFiles(home)
     messages: list[str] = []
     with files.lock.open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(localdb.LocalDbError) as caught:
-            localdb.up(Settings(home=home), report=messages.append, conf=FAST)
+            localdb.up(Settings(home=home, db_lock_timeout_s=0.5), report=messages.append,
+                       conf=FAST)
 
     message = str(caught.value)
     assert "\n" not in message and str(files.lock) in message

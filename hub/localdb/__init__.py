@@ -29,13 +29,12 @@ from hub.localdb.lifecycle import (
     up,
     url,
 )
-from hub.localdb.lock import LOCK_TIMEOUT_SECONDS, cluster_lock
+from hub.localdb.lock import cluster_lock
 from hub.localdb.ports import free_port
 from hub.localdb.runas import RunAs
 from hub.localdb.state import ClusterFiles, ClusterState, read_state, write_state
 
 __all__ = [
-    "LOCK_TIMEOUT_SECONDS",
     "ClusterFiles",
     "ClusterState",
     "LocalDbError",

@@ -153,7 +153,7 @@ def up(
     this way). An existing data folder is never deleted: see ``_refuse_to_overwrite``.
     """
     files = ClusterFiles(settings.home)
-    with cluster_lock(files, report):
+    with cluster_lock(files, report, settings.db_lock_timeout_s):
         return _up_locked(settings, files, report, conf or {})
 
 
@@ -240,7 +240,7 @@ def down(settings: Settings, report: Report = print) -> bool:
     if not files.home.is_dir():
         report(f"no cluster in {settings.home}")
         return False
-    with cluster_lock(files, report):
+    with cluster_lock(files, report, settings.db_lock_timeout_s):
         try:
             state = read_state(files)
         except LocalDbError:

@@ -17,9 +17,6 @@ from collections.abc import Iterator
 from hub.localdb.errors import LocalDbError, Report
 from hub.localdb.state import ClusterFiles
 
-#: How long to wait for another process's ``up``/``down``: longer than one ``up`` may take
-#: (initdb, plus the 60 s pg_ctl gives the server to start).
-LOCK_TIMEOUT_SECONDS = 180.0
 _POLL_SECONDS = 0.1
 
 
@@ -27,12 +24,10 @@ _POLL_SECONDS = 0.1
 def cluster_lock(
     files: ClusterFiles,
     report: Report,
-    timeout: float | None = None,
+    timeout: float,
 ) -> Iterator[None]:
     """Hold the cluster's lock for the block, waiting at most ``timeout`` seconds for it
-    (``LOCK_TIMEOUT_SECONDS`` unless given)."""
-    if timeout is None:
-        timeout = LOCK_TIMEOUT_SECONDS
+    (HUB_DB_LOCK_TIMEOUT_S)."""
     files.home.mkdir(parents=True, exist_ok=True)
     fd = os.open(files.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
