@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.progress import track as rich_track
@@ -17,7 +18,7 @@ from sqlalchemy import Engine
 
 from hub import localdb
 from hub.config import Settings, SettingsError, get_settings
-from hub.db import migrate
+from hub.db import capacity, migrate
 from hub.db.engine import make_engine
 from hub.domain.datafile import DataFileError
 from hub.services.loading import load_all
@@ -67,6 +68,10 @@ def serve(
 
     settings = get_settings()
     url = _database_url(settings)
+    try:
+        capacity.check_server(url, workers, settings.pool_max)
+    except (capacity.CapacityError, psycopg.OperationalError) as exc:
+        raise _fail(str(exc)) from exc
     engine = make_engine(url)
     migrate.upgrade(engine)
     _load_if_empty(engine, settings)
@@ -203,7 +208,10 @@ def coverage_command(
         tables.print_coverage(out, table, max_km)
     if png is not None:
         what = ", ".join(category) if category else "all facilities"
-        coverage_report.to_png(table, png, f"Coverage of {what} within {max_km:g} km")
+        try:
+            coverage_report.to_png(table, png, f"Coverage of {what} within {max_km:g} km")
+        except coverage_report.ReportError as exc:
+            raise _fail(str(exc)) from exc
         _say(f"wrote {png}")
 
 

@@ -86,6 +86,21 @@ def test_serve_prints_its_url_and_answers_graphql(cluster: Settings) -> None:
         proc.wait(timeout=20)
 
 
+def test_serve_refuses_more_workers_than_the_server_has_connections_for(
+        cluster: Settings) -> None:
+    env = os.environ | {"HUB_HOME": str(cluster.home), "HUB_POOL_MAX": "40",
+                        "HUB_PORT": str(localdb.free_port())}
+    env.pop("HUB_DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "-m", "hub", "serve", "--workers", "4"],
+                            capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 1
+    assert "Hub is serving" not in result.stdout
+    [line] = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert "--workers 4 x HUB_POOL_MAX 40 (+1 for migrations) = 161 connections" in line
+    assert "max_connections 100" in line
+    assert "Traceback" not in result.stderr
+
+
 def test_load_twice_reports_everything_left_the_second_time(cluster: Settings) -> None:
     first = _hub(cluster.home, "load", timeout=300)
     assert first.returncode == 0, first.stderr
@@ -171,6 +186,7 @@ def test_coverage_table_csv_geojson_and_png(cluster: Settings, seed_loaded: obje
     as_geojson = _hub(cluster.home, "coverage", "--category", "PARK", "--format", "geojson",
                       "--png", str(png))
     assert as_geojson.returncode == 0, as_geojson.stderr
+    assert "missing from" not in as_geojson.stderr, "a glyph of the credits had no font"
     collection = json.loads(as_geojson.stdout)
     assert len(collection["features"]) == 188
     assert any("国土数値情報" in a for a in collection["attribution"])
@@ -185,6 +201,14 @@ def test_coverage_table_csv_geojson_and_png(cluster: Settings, seed_loaded: obje
     gap_red = np.all(np.abs(pixels - np.array([0xE3, 0x4A, 0x33]) / 255) < 0.02, axis=-1)
     served_blue = np.all(np.abs(pixels - np.array([0x2C, 0x7F, 0xB8]) / 255) < 0.02, axis=-1)
     assert gap_red.sum() > 10_000 and served_blue.sum() > 100, "the map shows gaps and service"
+
+
+def test_the_map_prints_its_credits_in_a_japanese_font() -> None:
+    """No fallback: without a font that has the glyphs the credits would be empty boxes, so
+    this fails on a machine without one (scripts/setup installs fonts-ipafont-gothic)."""
+    from hub.services.reports.coverage import JAPANESE_FONTS, japanese_font
+
+    assert japanese_font() in JAPANESE_FONTS
 
 
 def test_coverage_names_a_bad_category(cluster: Settings) -> None:

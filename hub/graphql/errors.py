@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
-import psycopg_pool
 from graphql import GraphQLError
+from psycopg_pool import PoolClosed, PoolTimeout, TooManyRequests
 
 from hub.domain.errors import HubError, InputError, NotFound
 
@@ -42,23 +43,42 @@ class InvalidRequest(InputError):
     """graphql-core refused the document or a value in it (validation, coercion)."""
 
 
-#: Exception class -> contract code. Rows may be added; a subclass is found through its
-#: bases, so the most specific row wins (QueryCanceled is an OperationalError).
-ERROR_CODES: dict[type[BaseException], str] = {
+#: The server's SQLSTATEs of a database that is unavailable rather than of a bad statement:
+#: class 08 (connection exception), shutdown and start-up (57P01-57P03), too many
+#: connections (53300).
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def _operational(exc: BaseException) -> str:
+    """psycopg raises an OperationalError without SQLSTATE when the server went away
+    mid-query (the socket closed): that is UNAVAILABLE too; other states are ours."""
+    state = getattr(exc, "sqlstate", None)
+    if state is None or state.startswith("08") or state in _UNAVAILABLE_SQLSTATES:
+        return "UNAVAILABLE"
+    return "INTERNAL"
+
+
+#: Exception class -> contract code (or a function of the exception giving it). Rows may be
+#: added; a subclass is found through its bases, so the most specific row wins
+#: (QueryCanceled is an OperationalError).
+ERROR_CODES: dict[type[BaseException], str | Callable[[BaseException], str]] = {
     InputError: "BAD_USER_INPUT",
     NotFound: "NOT_FOUND",
     TooComplex: "QUERY_TOO_COMPLEX",
-    # The statement timeout (or the request deadline) cancelled the statement.
+    # The statement timeout cancelled the statement: it would fail again, so no retry.
     psycopg.errors.QueryCanceled: "QUERY_TOO_COMPLEX",
-    # The database went away or the pool has no connection to give in time.
-    psycopg.OperationalError: "UNAVAILABLE",
-    psycopg_pool.PoolTimeout: "UNAVAILABLE",
+    # The database cannot be reached or the server is saturated: UNAVAILABLE, which the
+    # HTTP layer answers 503 with Retry-After.
+    psycopg.OperationalError: _operational,
+    PoolTimeout: "UNAVAILABLE",
+    TooManyRequests: "UNAVAILABLE",
+    PoolClosed: "UNAVAILABLE",
 }
 
 #: What a client reads for an error whose exception message is not meant for it.
 PUBLIC_MESSAGES = {
     "QUERY_TOO_COMPLEX": "The query took too long and was cancelled; ask for less.",
-    "UNAVAILABLE": "The database is unavailable; retry later.",
+    "UNAVAILABLE": "The database is unavailable or the server is busy; retry later.",
     "INTERNAL": "Internal server error.",
 }
 
@@ -73,8 +93,13 @@ def code_of(exception: BaseException | None) -> str:
     for cls in type(exception).__mro__:
         code = ERROR_CODES.get(cls)
         if code is not None:
-            return code
+            return code if isinstance(code, str) else code(exception)
     return "INTERNAL"
+
+
+def unavailable(exc: BaseException) -> bool:
+    """A fault of the connection rather than of the statement: worth a retry later."""
+    return code_of(exc) == "UNAVAILABLE"
 
 
 def _extensions(original: BaseException | None, code: str) -> dict[str, Any]:
@@ -118,7 +143,7 @@ def classify(errors: list[GraphQLError]) -> list[GraphQLError]:
             extensions["requestId"] = request_id
             log.error("internal error %s at %s", request_id, error.path, exc_info=original)
         elif code == "UNAVAILABLE":
-            log.warning("unavailable at %s: %s", error.path, original)
+            log.warning("database unavailable at %s: %s", error.path, original)
         else:
             log.info("client error %s%s: %s", code,
                      f" ({extensions['field']})" if "field" in extensions else "",

@@ -99,20 +99,43 @@ def to_geojson(table: CoverageTable) -> dict[str, Any]:
     }
 
 
-def to_png(table: CoverageTable, path: Path, title: str) -> None:
-    """A choropleth of Hokkaido by coverage status, with a legend and the credit."""
-    import matplotlib
+class ReportError(RuntimeError):
+    """A report cannot be made on this machine; the message names the fix."""
 
+
+#: Fonts with Japanese glyphs, in order of preference (Debian: fonts-ipafont-gothic,
+#: fonts-noto-cjk).
+JAPANESE_FONTS = ("IPAGothic", "IPAPGothic", "IPAexGothic", "Noto Sans CJK JP")
+
+
+def japanese_font() -> str:
+    """The name of an installed font that can print the Japanese credits."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in JAPANESE_FONTS:
+        if name in installed:
+            return name
+    raise ReportError("no font with Japanese glyphs for the credits: run "
+                      "`apt-get install fonts-ipafont-gothic` (scripts/setup does, as root)")
+
+
+def to_png(table: CoverageTable, path: Path, title: str) -> None:
+    """A choropleth of Hokkaido by coverage status, with a legend and the credit.
+
+    The credits are Japanese and required by the publishers: without a font that has the
+    glyphs they would print as empty boxes, so a missing font is an error, not a fallback.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        raise ReportError("drawing maps needs matplotlib: pip install 'hub[maps]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib import font_manager
     from matplotlib.patches import Patch
     from shapely.geometry import shape
 
-    japanese = [f.name for f in font_manager.fontManager.ttflist
-                if "IPA" in f.name or "Noto Sans CJK" in f.name]
-    if japanese:
-        plt.rcParams["font.family"] = [japanese[0], "sans-serif"]
+    plt.rcParams["font.family"] = [japanese_font(), "sans-serif"]
     fig, ax = plt.subplots(figsize=(PNG_SIZE_INCHES, PNG_SIZE_INCHES), dpi=PNG_DPI)
     for unit in table.report.units:
         geometry = table.boundaries.get(unit.code)
