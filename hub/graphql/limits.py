@@ -18,6 +18,7 @@ hub.graphql.errors gives it its code without reading messages.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -231,6 +232,10 @@ class _Walk:
                 size = child_page
         if coordinate in GEOMETRY_WEIGHTS:
             simplify = arguments.get(SIMPLIFY_ARGUMENT)
+            if simplify is not None and not (math.isfinite(simplify) and simplify >= 0):
+                # checked here too: a field whose parent is missing never reaches its loader
+                raise InputError(f"{SIMPLIFY_ARGUMENT}: {simplify} must be 0 or more metres",
+                                 SIMPLIFY_ARGUMENT)
             self.variants.add((*coordinate, simplify))
             return 1 + size * geometry_weight(GEOMETRY_WEIGHTS[coordinate], simplify), 1
         named = get_named_type(definition.type)
@@ -294,6 +299,17 @@ class _Walk:
                                  "allowed", path)
             if "\x00" in value:  # PostgreSQL text cannot hold it: refused here, not there
                 raise InputError(f"{path}: contains a NUL character", path)
+            if not value.isascii() and _has_lone_surrogate(value):
+                # JSON may spell one (\ud800); no UTF-8 text can hold it
+                raise InputError(f"{path}: contains an unpaired UTF-16 surrogate", path)
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _alias_count(document: DocumentNode) -> int:

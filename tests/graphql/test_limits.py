@@ -77,6 +77,34 @@ def test_a_nul_character_in_a_string_is_refused(server: LiveServer) -> None:
         assert error["extensions"]["field"] in ("code", "filter.text")
 
 
+def test_an_unpaired_surrogate_in_a_string_is_refused(server: LiveServer) -> None:
+    """JSON can spell one (\\ud800) but no UTF-8 text holds it: BAD_USER_INPUT, inline and
+    as a variable, not INTERNAL."""
+    import httpx
+
+    inline = b'{"query": "{ facility(code: \\"a\\ud800b\\") { code } }"}'
+    variable = (b'{"query": "query ($f: FacilityFilter) { facilities(filter: $f) '
+                b'{ totalCount } }", "variables": {"f": {"text": "a\\udfffb"}}}')
+    answers = [httpx.post(server.url + "/graphql", content=raw, timeout=30,
+                          headers={"content-type": "application/json"})
+               for raw in (inline, variable)]
+    assert all(a.status_code in (200, 400) for a in answers)
+    assert "U+D800" in _refusal(answers[0].json(), "BAD_USER_INPUT")["message"]  # the lexer's
+    error = _refusal(answers[1].json(), "BAD_USER_INPUT")
+    assert "surrogate" in error["message"] and error["extensions"]["field"] == "filter.text"
+
+
+def test_a_negative_simplification_is_refused_even_where_nothing_is_drawn(
+    server: LiveServer
+) -> None:
+    for query in ('{ facility(code: "no-such") { serviceArea(simplifyMeters: -2.5e16) } }',
+                  "{ municipalities { boundary(simplifyMeters: -1) } }"):
+        error = _refusal(server.graphql(query), "BAD_USER_INPUT")
+        assert error["extensions"]["field"] == "simplifyMeters"
+    assert server.data('{ facility(code: "no-such") { serviceArea(simplifyMeters: 0) } }'
+                       ) == {"facility": None}
+
+
 def test_a_list_at_the_list_cap_runs(server: LiveServer) -> None:
     cap = DEFAULTS.max_list_length
     data = server.data(LIST, {"filter": {"categories": ["PARK"] * cap}})
