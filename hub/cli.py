@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import psycopg
 import typer
 from rich.console import Console
 
@@ -66,11 +67,15 @@ def serve(
     import uvicorn
 
     from hub.api.app import create_app
-    from hub.db import migrate
+    from hub.db import capacity, migrate
     from hub.db.engine import make_engine
 
     settings = get_settings()
     url = _database_url(settings)
+    try:
+        capacity.check_server(url, workers, settings.pool_max)
+    except (capacity.CapacityError, psycopg.OperationalError) as exc:
+        raise _fail(str(exc)) from exc
     engine = make_engine(url)
     migrate.upgrade(engine)
     _load_if_empty(engine, settings)

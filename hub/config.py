@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     db_os_user: str = "postgres"
     #: Name of the database and its owner role in the embedded cluster.
     db_name: str = "hub"
+    #: How long ``hub db up``/``down`` waits for another one on the same cluster (its file
+    #: lock): longer than one ``up`` may take (initdb, plus 60 s for the server to start).
+    db_lock_timeout_s: float = Field(default=180.0, gt=0)
     #: Every database statement is cancelled after this long.
     statement_timeout_ms: int = Field(default=15_000, gt=0)
 
@@ -89,6 +92,21 @@ class Settings(BaseSettings):
     #: Connections the server keeps to the database.
     pool_min: int = Field(default=2, ge=0)
     pool_max: int = Field(default=16, ge=1)
+    #: How long a request waits for a free connection before it is answered UNAVAILABLE.
+    pool_timeout_s: float = Field(default=5.0, gt=0)
+    #: Requests that may wait for a connection at once; one more is UNAVAILABLE at once
+    #: (a bounded queue keeps a saturated server answering instead of piling up work).
+    pool_max_waiting: int = Field(default=64, ge=1)
+    #: A lost connection is retried with growing pauses for this long, then afresh on the
+    #: next request: it bounds how long the pool takes to notice that PostgreSQL is back.
+    pool_reconnect_s: float = Field(default=10.0, gt=0)
+    #: A new connection that takes longer fails and is retried, so a server that drops
+    #: packets does not hold up the pool's reconnection (libpq connect_timeout, seconds).
+    pool_connect_timeout_s: int = Field(default=5, ge=1)
+    #: How long /ready waits for a connection before it reports the database unavailable.
+    ready_timeout_s: float = Field(default=2.0, gt=0)
+    #: The Retry-After (seconds) of a 503 answer: the database is down or the pool is full.
+    retry_after_s: int = Field(default=5, ge=1)
 
     # --- request limits ---------------------------------------------------------------------
 

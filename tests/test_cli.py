@@ -93,6 +93,21 @@ def test_serve_prints_its_url_and_answers_graphql(cluster: Settings) -> None:
         proc.wait(timeout=20)
 
 
+def test_serve_refuses_more_workers_than_the_server_has_connections_for(
+        cluster: Settings) -> None:
+    env = os.environ | {"HUB_HOME": str(cluster.home), "HUB_POOL_MAX": "40",
+                        "HUB_PORT": str(localdb.free_port())}
+    env.pop("HUB_DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "-m", "hub", "serve", "--workers", "4"],
+                            capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 1
+    assert "Hub is serving" not in result.stdout
+    [line] = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert "--workers 4 x HUB_POOL_MAX 40 (+1 for migrations) = 161 connections" in line
+    assert "max_connections 100" in line
+    assert "Traceback" not in result.stderr
+
+
 def test_load_of_loaded_data_reports_everything_left(tmp_path: Path,
                                                      seeded_copy_url: str) -> None:
     """The copy holds what a first load of the same files writes (the same loader made

@@ -60,6 +60,12 @@ def test_keyword_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPa
     ("HUB_POPULATION", "guess"),
     ("HUB_BOUNDARIES", "medium"),
     ("HUB_DB_PORT", "-1"),
+    ("HUB_POOL_TIMEOUT_S", "0"),
+    ("HUB_POOL_MAX_WAITING", "0"),
+    ("HUB_POOL_RECONNECT_S", "-1"),
+    ("HUB_READY_TIMEOUT_S", "0"),
+    ("HUB_POOL_CONNECT_TIMEOUT_S", "0"),
+    ("HUB_RETRY_AFTER_S", "0"),
 ])
 def test_a_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, name: str,
                                         value: str) -> None:

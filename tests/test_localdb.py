@@ -3,13 +3,17 @@ cluster (stopping it, breaking its pid file) cannot disturb the others."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
+import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -202,3 +206,146 @@ def test_database_url_prefers_the_configured_one(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "unused", database_url="postgresql://u@example/db")
     assert localdb.database_url(settings) == "postgresql://u@example/db"
     assert not (tmp_path / "unused").exists(), "no embedded cluster is made when a URL is set"
+
+
+# ---- the data folder is never deleted, the state file is private and checked -------------
+
+
+def test_a_cluster_without_its_state_file_is_refused_and_kept(home: Path) -> None:
+    settings = Settings(home=home)
+    url = localdb.up(settings, report=_quiet, conf=FAST)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (x int)")
+    files = localdb.ClusterFiles(home)
+    saved = files.state.read_bytes()
+    files.state.unlink()
+
+    with pytest.raises(localdb.LocalDbError) as caught:
+        localdb.up(settings, report=_quiet)
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert str(files.state) in message and f"mv {files.data} {files.data}.old" in message
+    assert (files.data / "PG_VERSION").exists(), "the cluster is kept"
+    assert localdb.down(settings, report=_quiet) is True, "it can be stopped without its state"
+    files.state.write_bytes(saved)
+    assert localdb.up(settings, report=_quiet) == url
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)
+
+
+def test_a_data_folder_with_files_but_no_cluster_is_refused_and_kept(home: Path) -> None:
+    data = localdb.ClusterFiles(home).data
+    data.mkdir(parents=True)
+    (data / "notes.txt").write_text("not a cluster")
+
+    with pytest.raises(localdb.LocalDbError) as caught:
+        localdb.up(Settings(home=home), report=_quiet, conf=FAST)
+
+    assert f"mv {data} {data}.old" in str(caught.value)
+    assert (data / "notes.txt").read_text() == "not a cluster"
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{\"port\": 5432, \"pass", "[]", '{"port": "x", "password": "p", "version": 16, '
+     '"os_user": null, "database": "hub"}', '{"port": 5432}', "\udcff"],
+    ids=["truncated", "not-an-object", "wrong-type", "missing-keys", "not-utf8"],
+)
+def test_a_damaged_state_file_is_one_line_naming_the_file_and_the_fix(
+    home: Path, content: str
+) -> None:
+    files = localdb.ClusterFiles(home)
+    files.state.write_bytes(content.encode("utf-8", "surrogateescape"))
+    settings = Settings(home=home)
+
+    for command in (localdb.up, localdb.status, localdb.url):
+        with pytest.raises(localdb.LocalDbError) as caught:
+            command(settings)
+        message = str(caught.value)
+        assert "\n" not in message
+        assert f"{files.state} is damaged" in message and f"rm {files.state}" in message
+    assert not files.data.exists(), "nothing is created over a damaged state"
+
+
+def test_the_password_files_are_private_without_any_chmod(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Created 0600, not made private afterwards: here no chmod of a file ever happens, as
+    after a crash between writing and chmod-ing."""
+    real_chmod = os.chmod
+
+    def chmod_folders_only(path: Any, mode: int, **kwargs: Any) -> None:
+        if Path(path).is_dir():
+            real_chmod(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "chmod", chmod_folders_only)
+    real_run = localdb.RunAs.run
+    pwfile_modes: list[int] = []
+
+    def spy(self: localdb.RunAs, cmd: list[str], **kwargs: Any) -> Any:
+        pwfile = next((a.split("=", 1)[1] for a in cmd if a.startswith("--pwfile=")), None)
+        if pwfile is not None:
+            pwfile_modes.append(stat.S_IMODE(os.stat(pwfile).st_mode))
+        return real_run(self, cmd, **kwargs)
+
+    monkeypatch.setattr(localdb.RunAs, "run", spy)
+    old_umask = os.umask(0o022)
+    try:
+        localdb.up(Settings(home=home), report=_quiet, conf=FAST)
+    finally:
+        os.umask(old_umask)
+
+    assert pwfile_modes == [0o600], "initdb's password file"
+    assert stat.S_IMODE(localdb.ClusterFiles(home).state.stat().st_mode) == 0o600
+    assert sorted(p.name for p in home.iterdir()) == ["cluster.json", "cluster.lock", "pg"], (
+        "no temporary file is left behind"
+    )
+
+
+# ---- one up/down at a time ----------------------------------------------------------------
+
+
+def test_two_concurrent_ups_on_a_fresh_home_make_one_cluster(home: Path) -> None:
+    settings = Settings(home=home)
+    start = threading.Barrier(2)
+    urls: list[str] = []
+    errors: list[BaseException] = []
+    messages: list[str] = []
+
+    def bring_up() -> None:
+        start.wait()
+        try:
+            urls.append(localdb.up(settings, report=messages.append, conf=FAST))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bring_up) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    assert errors == []
+    assert len(urls) == 2 and urls[0] == urls[1]
+    assert sum("creating" in m for m in messages) == 1, messages
+    assert sum("is running on" in m for m in messages) == 1, "started once"
+    with psycopg.connect(urls[0]) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_a_held_lock_makes_up_wait_then_fail_with_the_lock_file_named(
+    home: Path,
+) -> None:
+    files = localdb.ClusterFiles(home)
+    messages: list[str] = []
+    with files.lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(localdb.LocalDbError) as caught:
+            localdb.up(Settings(home=home, db_lock_timeout_s=0.5), report=messages.append,
+                       conf=FAST)
+
+    message = str(caught.value)
+    assert "\n" not in message and str(files.lock) in message
+    assert any("waiting for another" in m for m in messages)
+    assert not files.pg_dir.exists(), "nothing is done without the lock"

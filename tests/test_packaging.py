@@ -111,3 +111,16 @@ def test_a_wheel_in_a_fresh_virtualenv_serves_from_another_folder(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_wheel_lists_every_package_folder() -> None:
+    """pyproject.toml lists the packages by hand (to map migrations/ and geodata/ into the
+    wheel); a package folder missing from the list would be missing from an installed hub."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts)
+             for init in (ROOT / "hub").rglob("__init__.py")}
+    assert found <= listed, f"add to pyproject.toml's packages: {sorted(found - listed)}"
+    assert listed - found == {"hub.migrations", "hub.geodata"}

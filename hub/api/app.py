@@ -26,10 +26,28 @@ from hub.graphql.schema import schema
 from hub.services.reads.provider import Reads
 
 
+def _unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
+    """Whether an answer carries an UNAVAILABLE error (the database is down or the pool is
+    full): then the whole answer is a 503, so clients and proxies retry it later."""
+    answers = data if isinstance(data, list) else [data]
+    return any(isinstance(error, dict)
+               and (error.get("extensions") or {}).get("code") == "UNAVAILABLE"
+               for answer in answers for error in answer.get("errors") or [])
+
+
 class HubGraphQL(GraphQL[Context, None]):
-    def __init__(self, reads: Reads) -> None:
+    def __init__(self, reads: Reads, retry_after_s: int = 5) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.reads = reads
+        self.retry_after_s = retry_after_s
+
+    def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+                        sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if _unavailable(response_data):
+            response.status_code = 503
+            response.headers["Retry-After"] = str(self.retry_after_s)
+        return response
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
@@ -46,8 +64,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
     """The ASGI app for one database (the real data, or the synthetic facilities of ``hub dev
     synth`` in theirs); ``hub serve`` runs it under uvicorn."""
     settings = settings or Settings()
-    db = Database(database_url, settings.statement_timeout_ms, settings.pool_min,
-                  settings.pool_max)
+    db = Database.from_settings(database_url, settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -62,17 +79,18 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
         return JSONResponse({"status": "ok"})
 
     async def ready(_: Request) -> JSONResponse:
-        """The database answers; load balancers send traffic only when it does. A connection
-        of its own, so that a full pool does not read as a dead database."""
+        """The database answers through the pool; load balancers send traffic only when it
+        does. Through the pool, so that /ready sees what requests see (and opens no
+        connections of its own); a pool that stays full for HUB_READY_TIMEOUT_S is not ready
+        either, which steers traffic away from a saturated process."""
         try:
-            conn = await psycopg.AsyncConnection.connect(database_url, connect_timeout=3)
-            async with conn:
-                await conn.execute("SELECT 1")
+            await db.ping(settings.ready_timeout_s)
         except psycopg.Error:
-            return JSONResponse({"status": "database unreachable"}, status_code=503)
+            return JSONResponse({"status": "database unreachable"}, status_code=503,
+                                headers={"Retry-After": str(settings.retry_after_s)})
         return JSONResponse({"status": "ready"})
 
-    graphql_app = HubGraphQL(Reads(db))
+    graphql_app = HubGraphQL(Reads(db), settings.retry_after_s)
     app = Starlette(
         middleware=[Middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins),

@@ -9,9 +9,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from hub.resources import MIGRATIONS_DIR
+
+#: The PostgreSQL advisory lock every migration run holds (an arbitrary fixed bigint, the
+#: same for all hub versions): every ``hub serve`` migrates at start, and two Alembic runs
+#: on one database would race to create the same tables.
+MIGRATION_LOCK_KEY = 0x6875625F6D6967  # "hub_mig"
 
 #: Tables PostGIS owns, and indexes only the migrations know (expression indexes, which
 #: autogenerate cannot compare).
@@ -45,8 +50,15 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def _run(engine: Engine, action: str, revision: str) -> None:
+    """Run one Alembic command in one transaction that first takes the migration lock.
+
+    A transaction-level lock on the very connection Alembic uses: released by the commit
+    (or rollback), so a crash cannot leave it held; a second run waits, then finds the
+    schema at the revision and has nothing to do.
+    """
     cfg = alembic_config()
     with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         cfg.attributes["connection"] = conn
         getattr(command, action)(cfg, revision)
 

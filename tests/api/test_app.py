@@ -61,3 +61,62 @@ def test_cors_can_be_limited_to_named_origins(database_url: str) -> None:
                             headers={"Origin": "https://elsewhere.example"})
     assert allowed.headers["access-control-allow-origin"] == "https://city.example.jp"
     assert "access-control-allow-origin" not in other.headers
+
+
+# --- an unreachable database and a saturated pool: UNAVAILABLE, 503 with Retry-After ---------
+
+_FACILITIES = "{ facilities(first: 1) { totalCount } }"
+
+
+def _assert_unavailable(response: object) -> None:
+    import httpx
+
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "7"
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "UNAVAILABLE"}
+    assert "retry later" in error["message"]
+
+
+def test_a_query_while_the_database_is_unreachable_is_unavailable_503() -> None:
+    from hub.config import Settings
+
+    settings = Settings(pool_timeout_s=0.5, retry_after_s=7)
+    with TestClient(create_app("postgresql://nobody@127.0.0.1:1/none", settings)) as client:
+        _assert_unavailable(client.post("/graphql", json={"query": _FACILITIES}))
+        ready = client.get("/ready")
+    assert ready.status_code == 503
+    assert ready.headers["retry-after"] == "7"
+
+
+def test_a_saturated_pool_makes_ready_503_and_queries_unavailable(
+        database_url: str, engine: object) -> None:
+    import time
+
+    from hub.config import Settings
+    from hub.db.pool import Database
+
+    settings = Settings(pool_min=1, pool_max=1, pool_max_waiting=1, pool_timeout_s=0.5,
+                        ready_timeout_s=0.2, retry_after_s=7)
+    app = create_app(database_url, settings)
+    db: Database = app.state.db
+    with TestClient(app) as client:
+        assert client.get("/ready").status_code == 200
+        requests_before = db.pool.get_stats()["requests_num"]
+        client.get("/ready")
+        assert db.pool.get_stats()["requests_num"] == requests_before + 1, "through the pool"
+        held = client.portal.call(db.pool.getconn)  # type: ignore[union-attr]
+        try:
+            assert client.get("/ready").status_code == 503
+            _assert_unavailable(client.post("/graphql", json={"query": _FACILITIES}))
+            # One request waiting fills the queue (max 1): the next is refused at once.
+            client.portal.start_task_soon(db.fetch_one, "SELECT 1")  # type: ignore[union-attr]
+            while db.pool.get_stats().get("requests_waiting", 0) < 1:
+                time.sleep(0.01)
+            _assert_unavailable(client.post("/graphql", json={"query": _FACILITIES}))
+        finally:
+            client.portal.call(db.pool.putconn, held)  # type: ignore[union-attr]
+        answer = client.post("/graphql", json={"query": _FACILITIES})
+        assert answer.status_code == 200
+        assert answer.json()["data"]["facilities"]["totalCount"] >= 0

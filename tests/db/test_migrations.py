@@ -3,7 +3,12 @@ they build is the one the models describe."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,6 +21,7 @@ from hub.db import migrate
 from hub.db.engine import make_engine
 from hub.db.models import Base
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_TABLES = {table.name for table in Base.metadata.sorted_tables}
 
 
@@ -69,3 +75,66 @@ def test_name_search_index_exists(engine: Engine) -> None:
     assert {"ix_facility_names_trgm", "ix_facility_location", "ix_facility_service_area"} <= (
         indexes
     )
+
+
+def _waiting_for_advisory_lock(admin_url: str, database: str) -> bool:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+            "AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+            (database,),
+        ).fetchone()
+    return row is not None and row[0] > 0
+
+
+def test_an_upgrade_waits_while_another_holds_the_migration_lock(empty_engine: Engine) -> None:
+    url = empty_engine.url
+    plain_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            migrate.upgrade(empty_engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    with psycopg.connect(plain_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (migrate.MIGRATION_LOCK_KEY,))
+        worker = threading.Thread(target=upgrade)
+        worker.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_for_advisory_lock(plain_url, str(url.database)):
+            assert worker.is_alive(), "the upgrade ran without waiting for the lock"
+            assert time.monotonic() < deadline, "the upgrade never waited for the lock"
+            time.sleep(0.05)
+        assert migrate.current_revision(empty_engine) is None, "nothing ran under the lock"
+        holder.execute("SELECT pg_advisory_unlock(%s)", (migrate.MIGRATION_LOCK_KEY,))
+        worker.join(timeout=120)
+
+    assert errors == []
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+
+
+_UPGRADE = (
+    "import sys; from hub.db import migrate; from hub.db.engine import make_engine; "
+    "migrate.upgrade(make_engine(sys.argv[1]))"
+)
+
+
+def test_two_concurrent_upgrades_of_a_fresh_database_both_succeed(empty_engine: Engine) -> None:
+    """Two processes, as two ``hub serve`` starting at once (Alembic's context is global to
+    a process, so threads would not show what happens between servers)."""
+    url = empty_engine.url.render_as_string(hide_password=False)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _UPGRADE, url], cwd=REPO_ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for _ in range(2)
+    ]
+    outcomes = [(run.wait(timeout=300), run.communicate()[1]) for run in runs]
+
+    errors = [[ln for ln in err.splitlines() if "Error" in ln][-1:] for _, err in outcomes]
+    assert [code for code, _ in outcomes] == [0, 0], errors
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+    assert _tables(empty_engine) == DATA_TABLES
