@@ -229,3 +229,16 @@ def test_dev_synth_refuses_the_database_of_real_facilities(cluster: Settings,
     with psycopg.connect(localdb.url(cluster)) as conn:
         row = conn.execute("SELECT count(*) FROM facility WHERE synthetic").fetchone()
     assert row == (0,)
+
+
+def test_the_command_line_loads_no_database_toolkit_before_a_command_needs_it() -> None:
+    """`hub db status` and friends start without SQLAlchemy, Alembic or shapely (seconds of
+    imports on a busy machine): the commands that use them import them."""
+    heavy = ("sqlalchemy", "alembic", "geoalchemy2", "shapely", "strawberry", "matplotlib")
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, hub.cli; "
+         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
