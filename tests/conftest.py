@@ -166,7 +166,6 @@ def seeded_template(database_url: str) -> str:
     """The name of a database that nobody connects to once it is made: migrated, with the
     simplified boundaries, the default population table and the seed set. Databases of
     their own are copied from it (CREATE DATABASE ... TEMPLATE needs it idle)."""
-    from hub.db import migrate
     from hub.services.loading import load_all
 
     eng = make_engine(create_database(database_url, SEEDED_TEMPLATE))
