@@ -152,7 +152,11 @@ def test_serve_loads_an_empty_database_first(database_url: str) -> None:
                 "SELECT (SELECT count(*) FROM facility), (SELECT count(*) FROM municipality),"
                 " (SELECT sum(population) FROM municipality WHERE parent_code IS NULL)"
             ).fetchone()
+            vertices = conn.execute("SELECT sum(ST_NPoints(boundary)) FROM municipality"
+                                    " WHERE parent_code IS NULL").fetchone()
         assert counts == (34, 195, 5_044_825)
+        # The file HUB_BOUNDARIES names: the simplified one has 121k vertices, the full 770k.
+        assert vertices is not None and vertices[0] < 300_000
     finally:
         proc.terminate()
         proc.wait(timeout=20)
