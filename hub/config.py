@@ -109,6 +109,35 @@ class Settings(BaseSettings):
     retry_after_s: int = Field(default=5, ge=1)
 
     # --- request limits ---------------------------------------------------------------------
+    #: Largest request body in bytes; a larger one is refused with HTTP 413 while it is read.
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    #: Longest string argument (characters), e.g. a ``text`` filter or a code.
+    max_string_length: int = Field(default=1_000, gt=0)
+    #: Most items in a list argument (``services``, ``facilityIds``, ``addSites``, ...).
+    max_list_length: int = Field(default=100, gt=0)
+    #: Most positions in a GeoJSON argument (the ``within`` polygon of a filter).
+    max_polygon_vertices: int = Field(default=10_000, gt=0)
+    #: Longest cursor (``after``); the hub's own are far shorter.
+    max_cursor_length: int = Field(default=200, gt=0)
+    #: Deepest field nesting of an operation (root fields are at depth 0).
+    max_query_depth: int = Field(default=12, gt=0)
+    #: Most aliased fields in a document.
+    max_aliases: int = Field(default=30, gt=0)
+    #: Most lexical tokens in a document.
+    max_tokens: int = Field(default=5_000, gt=0)
+    #: Highest estimated cost of an operation (each field once per object it is asked of;
+    #: a geometry weighs 100 (boundary) or 500 (service area) at full resolution).
+    max_query_cost: int = Field(default=100_000, gt=0)
+    #: Most distinct geometry variants (field and simplifyMeters) in one operation; each
+    #: is a statement of its own that holds a pool connection.
+    max_geometry_variants: int = Field(default=4, gt=0)
+    #: A request still running after this long is stopped and its statements cancelled.
+    request_timeout_ms: int = Field(default=20_000, gt=0)
+    #: Query texts longer than this (characters) are parsed and validated every time
+    #: instead of being kept in the caches.
+    max_cached_query_length: int = Field(default=10_000, gt=0)
+    #: Entries of the parse cache and of the validation cache each.
+    query_cache_size: int = Field(default=512, gt=0)
 
     # --- data -------------------------------------------------------------------------------
     #: The folder with the municipal boundaries and population (../shared/geodata).

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import psycopg
+from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from hub import localdb
+from hub.api.limits import BodyLimit, error_body, send_error
 from hub.config import Settings, get_settings
 from hub.db.pool import Database
 from hub.graphql.context import Context, Loaders
 from hub.graphql.errors import classify
-from hub.graphql.schema import schema
+from hub.graphql.schema import make_schema
 from hub.services.reads.provider import Reads
 
 
@@ -36,10 +43,11 @@ def _unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
 
 
 class HubGraphQL(GraphQL[Context, None]):
-    def __init__(self, reads: Reads, retry_after_s: int = 5) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+    def __init__(self, reads: Reads, settings: Settings) -> None:
+        super().__init__(make_schema(settings), graphql_ide="graphiql")
         self.reads = reads
-        self.retry_after_s = retry_after_s
+        self.retry_after_s = settings.retry_after_s
+        self.timeout_ms = settings.request_timeout_ms
 
     def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
                         sub_response: Response) -> Response:
@@ -48,6 +56,42 @@ class HubGraphQL(GraphQL[Context, None]):
             response.status_code = 503
             response.headers["Retry-After"] = str(self.retry_after_s)
         return response
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """strawberry's refusals of a request (not JSON, no query, ...) in the usual GraphQL
+        error shape rather than plain text."""
+        if scope["type"] != "http":  # pragma: no cover - only an HTTP route leads here
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive=receive))
+        except HTTPException as exc:
+            await send_error(send, exc.status_code, error_body(exc.reason, "BAD_USER_INPUT"))
+            return
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A JSON object (or a list, which strawberry refuses as a batch), else HTTP 400:
+        bytes that are not UTF-8 or nesting too deep for the decoder are the client's."""
+        try:
+            decoded = json.loads(data)
+        except (ValueError, RecursionError):
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return decoded
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """Within the request deadline; on expiry the running statements are cancelled
+        (their tasks are, and psycopg cancels the statement on the server)."""
+        try:
+            async with asyncio.timeout(self.timeout_ms / 1000):
+                return await super().execute_operation(*args, **kwargs)
+        except TimeoutError:
+            message = (f"The request took longer than {self.timeout_ms} ms and was stopped; "
+                       "ask for less.")
+            return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={
+                "code": "QUERY_TOO_COMPLEX", "limit": self.timeout_ms})])
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
@@ -90,18 +134,23 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
                                 headers={"Retry-After": str(settings.retry_after_s)})
         return JSONResponse({"status": "ready"})
 
-    graphql_app = HubGraphQL(Reads(db), settings.retry_after_s)
+    graphql_app = HubGraphQL(Reads(db), settings)
     app = Starlette(
-        middleware=[Middleware(
-            CORSMiddleware, allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Authorization"],
-            max_age=3600,
-        )],
+        middleware=[
+            Middleware(
+                CORSMiddleware, allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Authorization"],
+                max_age=3600,
+            ),
+            # Inside CORS, so that a browser can read the 413 too.
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
+        # No WebSocket route: there are no subscriptions yet, and a connection would keep
+        # one DataLoader cache for its whole life.
         routes=[
             Route("/health", health),
             Route("/ready", ready),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql_app),
         ],
         lifespan=lifespan,
     )

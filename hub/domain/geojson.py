@@ -55,10 +55,34 @@ def _rings(polygon: list[Any], field: str, where: str) -> None:
                              "(its first and last positions differ)", field)
 
 
-def parse_geometry(value: Any, field: str, allowed: Sequence[str]) -> BaseGeometry:
-    """A checked shapely geometry of one of the ``allowed`` types."""
+def check_position_count(value: Any, maximum: int, field: str) -> None:
+    """Refuses a value with more than ``maximum`` positions (lists of numbers) anywhere in
+    it, before anything looks at them closely; counting stops at the first one too many,
+    and no recursion, so any nesting is safe."""
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            if item and isinstance(item[0], int | float):
+                count += 1
+                if count > maximum:
+                    raise InputError(f"{field}: more than {maximum} positions; at most "
+                                     f"{maximum} are allowed", field)
+            else:
+                stack.extend(item)
+
+
+def parse_geometry(value: Any, field: str, allowed: Sequence[str],
+                   max_positions: int | None = None) -> BaseGeometry:
+    """A checked shapely geometry of one of the ``allowed`` types, with at most
+    ``max_positions`` positions when given."""
     if not isinstance(value, dict):
         raise InputError(f"{field}: a GeoJSON geometry object is expected", field)
+    if max_positions is not None:
+        check_position_count(value, max_positions, field)
     kind = value.get("type")
     if kind not in allowed:
         raise InputError(f"{field}: type {kind!r} is not one of {', '.join(allowed)}", field)

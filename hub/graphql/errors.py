@@ -1,86 +1,160 @@
 """Every error leaves with an extensions.code of the contract and without a stack trace.
 
-Errors the hub raises on purpose (hub.domain.errors) keep their message and say which field;
-GraphQL's own validation errors are the client's (BAD_USER_INPUT), unless a limit refused
-the query (QUERY_TOO_COMPLEX); anything else is logged in full on the server and reaches
-the client as INTERNAL with a fixed message.
+Errors are classified by the type of the exception behind them, in one table
+(``ERROR_CODES``, looked up along the exception's class hierarchy, the most specific class
+first), the way developmentseed/tipg maps exceptions to status codes. An error without an
+exception behind it is graphql-core's verdict on the request (syntax, validation, variable
+coercion) and so the client's: BAD_USER_INPUT. Whatever the table does not know is a fault
+of ours: INTERNAL, with a fixed message and an ``extensions.requestId`` under which the
+server logged the traceback. Client errors are logged at INFO, one line, without the query.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from graphql import GraphQLError
 from psycopg_pool import PoolClosed, PoolTimeout, TooManyRequests
-from strawberry.extensions import SchemaExtension
 
-from hub.domain.errors import HubError
+from hub.domain.errors import HubError, InputError, NotFound
 
 log = logging.getLogger("hub.graphql")
 
-#: How strawberry's limiters word their refusals.
-_TOO_COMPLEX = ("exceeds maximum operation depth", "aliases found", "more than",
-                "Parsing aborted")
+
+class TooComplex(Exception):
+    """A request over one of the limits on what a request may cost (QUERY_TOO_COMPLEX)."""
+
+    def __init__(self, message: str, limit: int | None, estimate: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.limit = limit
+        self.estimate = estimate
 
 
-#: The database cannot be reached or the server is saturated: UNAVAILABLE, which the HTTP
-#: layer answers 503 with Retry-After. The pool's own refusals by class; the server's by
-#: SQLSTATE: class 08 (connection exception), shutdown and start-up (57P01-57P03), too many
-#: connections (53300). Not a statement timeout (QueryCanceled, 57014): that query would
-#: fail again.
-_UNAVAILABLE: tuple[type[Exception], ...] = (PoolTimeout, TooManyRequests, PoolClosed)
+class VariableError(InputError):
+    """A variable whose value does not fit its declared type; ``field`` is its name."""
+
+
+class InvalidRequest(InputError):
+    """graphql-core refused the document or a value in it (validation, coercion)."""
+
+
+#: The server's SQLSTATEs of a database that is unavailable rather than of a bad statement:
+#: class 08 (connection exception), shutdown and start-up (57P01-57P03), too many
+#: connections (53300).
 _UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
 
+def _operational(exc: BaseException) -> str:
+    """psycopg raises an OperationalError without SQLSTATE when the server went away
+    mid-query (the socket closed): that is UNAVAILABLE too; other states are ours."""
+    state = getattr(exc, "sqlstate", None)
+    if state is None or state.startswith("08") or state in _UNAVAILABLE_SQLSTATES:
+        return "UNAVAILABLE"
+    return "INTERNAL"
+
+
+#: Exception class -> contract code (or a function of the exception giving it). Rows may be
+#: added; a subclass is found through its bases, so the most specific row wins
+#: (QueryCanceled is an OperationalError).
+ERROR_CODES: dict[type[BaseException], str | Callable[[BaseException], str]] = {
+    InputError: "BAD_USER_INPUT",
+    NotFound: "NOT_FOUND",
+    TooComplex: "QUERY_TOO_COMPLEX",
+    # The statement timeout cancelled the statement: it would fail again, so no retry.
+    psycopg.errors.QueryCanceled: "QUERY_TOO_COMPLEX",
+    # The database cannot be reached or the server is saturated: UNAVAILABLE, which the
+    # HTTP layer answers 503 with Retry-After.
+    psycopg.OperationalError: _operational,
+    PoolTimeout: "UNAVAILABLE",
+    TooManyRequests: "UNAVAILABLE",
+    PoolClosed: "UNAVAILABLE",
+}
+
+#: What a client reads for an error whose exception message is not meant for it.
+PUBLIC_MESSAGES = {
+    "QUERY_TOO_COMPLEX": "The query took too long and was cancelled; ask for less.",
+    "UNAVAILABLE": "The database is unavailable or the server is busy; retry later.",
+    "INTERNAL": "Internal server error.",
+}
+
+#: Longest error message written to the log (a message may quote a client's value).
+_LOGGED_MESSAGE = 300
+
+
+def code_of(exception: BaseException | None) -> str:
+    """The contract code for an error caused by ``exception`` (None: graphql-core's own)."""
+    if exception is None:
+        return "BAD_USER_INPUT"
+    for cls in type(exception).__mro__:
+        code = ERROR_CODES.get(cls)
+        if code is not None:
+            return code if isinstance(code, str) else code(exception)
+    return "INTERNAL"
+
+
 def unavailable(exc: BaseException) -> bool:
-    """A fault of the connection rather than of the statement. psycopg raises an
-    OperationalError without SQLSTATE when the server went away mid-query (the socket
-    closed), so that counts too."""
-    if isinstance(exc, _UNAVAILABLE):
-        return True
-    if not isinstance(exc, psycopg.OperationalError):
-        return False
-    state = exc.sqlstate
-    return state is None or state.startswith("08") or state in _UNAVAILABLE_SQLSTATES
+    """A fault of the connection rather than of the statement: worth a retry later."""
+    return code_of(exc) == "UNAVAILABLE"
 
 
-def _classified(error: GraphQLError) -> GraphQLError:
-    original = error.original_error
-    if original is not None and unavailable(original):
-        log.warning("database unavailable at %s: %s", error.path, original)
-        return GraphQLError("The database is unavailable or the server is busy; retry later.",
-                            nodes=error.nodes, path=error.path,
-                            extensions={"code": "UNAVAILABLE"})
-    if isinstance(original, HubError):
-        extensions = {"code": original.code}
-        if original.field:
-            extensions["field"] = original.field
-        return GraphQLError(original.message, nodes=error.nodes, path=error.path,
-                            extensions=extensions)
+def _extensions(original: BaseException | None, code: str) -> dict[str, Any]:
+    extensions: dict[str, Any] = {"code": code}
+    if isinstance(original, HubError) and original.field:
+        extensions["field"] = original.field
+    if isinstance(original, TooComplex):
+        if original.limit is not None:
+            extensions["limit"] = original.limit
+        if original.estimate is not None:
+            extensions["estimate"] = original.estimate
+    return extensions
+
+
+def _message(error: GraphQLError, original: BaseException | None, code: str) -> str:
     if original is None:
-        code = ("QUERY_TOO_COMPLEX" if any(w in error.message for w in _TOO_COMPLEX)
-                else "BAD_USER_INPUT")
-        return GraphQLError(error.message, nodes=error.nodes, path=error.path,
-                            extensions={"code": code})
-    log.error("internal error at %s", error.path, exc_info=original)
-    return GraphQLError("Internal server error.", nodes=error.nodes, path=error.path,
-                        extensions={"code": "INTERNAL"})
+        return error.message
+    if isinstance(original, HubError | TooComplex):
+        return original.message
+    return PUBLIC_MESSAGES.get(code, PUBLIC_MESSAGES["INTERNAL"])
 
 
 def classify(errors: list[GraphQLError]) -> list[GraphQLError]:
-    """Errors as they may leave the server: each with its code, none with internals."""
-    return [e if (e.extensions or {}).get("code") else _classified(e) for e in errors]
+    """Errors as they may leave the server: each with its code, none with internals.
+
+    Logs each newly classified error: INTERNAL at ERROR with the traceback and the request
+    id that the client gets, the client's own at INFO without the query text. Errors that
+    already carry a code pass unchanged (so a second pass changes nothing).
+    """
+    request_id: str | None = None
+    classified = []
+    for error in errors:
+        if (error.extensions or {}).get("code"):
+            classified.append(error)
+            continue
+        original = error.original_error
+        code = code_of(original)
+        extensions = _extensions(original, code)
+        if code == "INTERNAL":
+            request_id = request_id or uuid.uuid4().hex
+            extensions["requestId"] = request_id
+            log.error("internal error %s at %s", request_id, error.path, exc_info=original)
+        elif code == "UNAVAILABLE":
+            log.warning("database unavailable at %s: %s", error.path, original)
+        else:
+            log.info("client error %s%s: %s", code,
+                     f" ({extensions['field']})" if "field" in extensions else "",
+                     error.message[:_LOGGED_MESSAGE])
+        classified.append(GraphQLError(_message(error, original, code), nodes=error.nodes,
+                                       path=error.path, extensions=extensions))
+    return classified
 
 
-class ErrorCodes(SchemaExtension):
-    """Classifies errors of executed operations (those run through schema.execute too);
-    the HTTP view classifies what is left, such as syntax errors."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = classify(errors)
+def client_error(error: GraphQLError, field: str | None = None) -> GraphQLError:
+    """graphql-core's refusal of a request, marked as the client's whatever exception it
+    carries (a scalar's parse_value may raise anything)."""
+    return GraphQLError(error.message, nodes=error.nodes,
+                        original_error=InvalidRequest(error.message, field))

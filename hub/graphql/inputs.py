@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from hub.domain.filters import FacilityFilter, check_point, make_filter
 from hub.graphql.enums import FacilityCategory, GeoJSON, OperatorLevel
+from hub.graphql.limits import request_memo
 
 
 @strawberry.input
@@ -54,6 +57,29 @@ def to_filter(value: FacilityFilterInput | None, field: str = "filter") -> Facil
         within=value.within,
         field=field,
     )
+
+
+def to_filter_once(value: FacilityFilterInput | None, path: list[str | int],
+                   field: str = "filter") -> FacilityFilter | None:
+    """``to_filter`` once per request for each field of the response: a nested filter
+    (Municipality.facilities) has the same value under every parent, and its ``within``
+    polygon would otherwise be parsed and checked again for each of them. The field is its
+    response path without list indices (fields merged under one response key have the same
+    arguments: GraphQL validation sees to that)."""
+    memo = request_memo.get()
+    if memo is None:
+        return to_filter(value, field)
+    key = ("filter", *(part for part in path if isinstance(part, str)))
+    if key not in memo:
+        try:
+            memo[key] = to_filter(value, field)
+        except Exception as exc:
+            memo[key] = exc
+    found: Any = memo[key]
+    if isinstance(found, Exception):
+        raise found
+    result: FacilityFilter | None = found
+    return result
 
 
 def to_point(value: GeoPointInput, field: str) -> tuple[float, float]:

@@ -1,27 +1,22 @@
-"""The schema, with the protections every public GraphQL server needs: limits on depth,
-aliases and tokens, cached parsing and validation, and error codes without stack traces."""
+"""The schema, with the protections every public GraphQL server needs: the request limits
+of hub.graphql.limits (tokens, depth, aliases, cost, input sizes; parsing and validation
+cached for short texts) and error codes without stack traces (hub.graphql.errors)."""
 
 from __future__ import annotations
 
-import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
-from strawberry.schema.config import StrawberryConfig
+from typing import Any
 
+import strawberry
+from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from hub.config import Settings
 from hub.graphql.coverage import CoverageQuery
 from hub.graphql.enums import GeoJSON
-from hub.graphql.errors import ErrorCodes
+from hub.graphql.errors import classify
+from hub.graphql.limits import executor_for, extension_for
 from hub.graphql.query import Query as ReadQuery
-
-MAX_DEPTH = 12
-MAX_ALIASES = 30
-MAX_TOKENS = 5_000
 
 GEOJSON_SCALAR = strawberry.scalar(
     name="GeoJSON",
@@ -35,22 +30,25 @@ class Query(ReadQuery, CoverageQuery):
     """Every read of the contract: facilities and their relations, and coverage."""
 
 
-#: The limit rules are made once: the validation cache is keyed by the rule classes, and a
-#: limiter built per request would make new ones each time and never hit the cache.
-_LIMIT_RULES = [
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-]
+class HubSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        """Every error list passes here before it is returned: classified in place (and
+        logged by classify), instead of strawberry's logging of each error with its
+        traceback and the query text."""
+        errors[:] = classify(errors)
 
-schema = strawberry.Schema(
-    query=Query,
-    config=StrawberryConfig(scalar_map={GeoJSON: GEOJSON_SCALAR}),
-    extensions=[
-        ErrorCodes,
-        lambda: AddValidationRules(_LIMIT_RULES),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        # Parsing and validation results are cached across requests (module-level LRU).
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
-    ],
-)
+
+def make_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with the request limits of ``settings``."""
+    extensions: list[Any] = [extension_for(settings)]
+    return HubSchema(
+        query=Query,
+        config=StrawberryConfig(scalar_map={GeoJSON: GEOJSON_SCALAR}),
+        extensions=extensions,
+        execution_context_class=executor_for(settings),
+    )
+
+
+#: With the default limits: for exporting the SDL and for tests that execute directly.
+schema = make_schema(Settings.model_construct())

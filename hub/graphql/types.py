@@ -16,7 +16,7 @@ from hub.graphql.enums import (
     LocationPrecision,
     OperatorLevel,
 )
-from hub.graphql.inputs import FacilityFilterInput, to_filter
+from hub.graphql.inputs import FacilityFilterInput, to_filter_once
 from hub.services.reads.catalog import (
     ConsultationRow,
     InitiativeRow,
@@ -98,7 +98,7 @@ class Municipality:
     @strawberry.field(description="Facilities located here; a city includes its wards.")
     async def facilities(self, info: Ctx, filter: FacilityFilterInput | None = None
                          ) -> list[Facility]:
-        flt = to_filter(filter)
+        flt = to_filter_once(filter, info.path.as_list())
         rows = await info.context.loaders.facilities_in(flt).load(self.code)
         return [Facility.of(row) for row in rows]
 

@@ -1,10 +1,17 @@
-"""The HTTP surface at this stage: /health, /ready and /graphql over a real database."""
+"""The HTTP surface at this stage: /health, /ready and /graphql over a real database; no
+WebSocket; the request body limit; malformed requests answered as GraphQL errors."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import httpx
+import pytest
 from starlette.testclient import TestClient
 
 from hub.api.app import create_app
+from hub.config import Settings
+from tests.conftest import LiveServer, live_server
 
 
 def test_health_answers_without_the_database() -> None:
@@ -61,6 +68,91 @@ def test_cors_can_be_limited_to_named_origins(database_url: str) -> None:
                             headers={"Origin": "https://elsewhere.example"})
     assert allowed.headers["access-control-allow-origin"] == "https://city.example.jp"
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_websocket_upgrade_to_graphql_is_refused(database_url: str) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with (TestClient(create_app(database_url)) as client, pytest.raises(WebSocketDisconnect),
+          client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"])):
+        pass  # pragma: no cover - the handshake is refused
+
+
+SMALL_BODY = 2_000
+
+
+def _body_of(size: int) -> bytes:
+    """A valid GraphQL request of exactly ``size`` bytes (padded with spaces in the query)."""
+    start, end = b'{"query": "{ __typename', b' }"}'
+    return start + b" " * (size - len(start) - len(end)) + end
+
+
+def _assert_too_large(response: httpx.Response) -> None:
+    assert response.status_code == 413
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "limit": SMALL_BODY}
+    assert str(SMALL_BODY) in error["message"]
+
+
+@pytest.fixture(scope="module")
+def small_body_server(database_url: str) -> Iterator[LiveServer]:
+    with live_server(database_url, Settings(max_body_bytes=SMALL_BODY)) as live:
+        yield live
+
+
+def test_a_body_at_the_limit_is_served(small_body_server: LiveServer) -> None:
+    response = httpx.post(small_body_server.url + "/graphql", content=_body_of(SMALL_BODY),
+                          headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_a_body_past_the_limit_is_413(small_body_server: LiveServer) -> None:
+    response = httpx.post(small_body_server.url + "/graphql",
+                          content=_body_of(SMALL_BODY + 1),
+                          headers={"content-type": "application/json"})
+    _assert_too_large(response)
+
+
+def test_a_chunked_body_past_the_limit_is_413(small_body_server: LiveServer) -> None:
+    """No Content-Length to go by: the limit holds while the body arrives."""
+    body = _body_of(SMALL_BODY * 5)
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 500):
+            yield body[start:start + 500]
+
+    response = httpx.post(small_body_server.url + "/graphql", content=chunks(),
+                          headers={"content-type": "application/json"})
+    assert "content-length" not in response.request.headers
+    _assert_too_large(response)
+    at_limit = _body_of(SMALL_BODY)
+    response = httpx.post(small_body_server.url + "/graphql",
+                          content=iter([at_limit[:1000], at_limit[1000:]]),
+                          headers={"content-type": "application/json"})
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    (b"not json", "application/json"),
+    (b"\xff\xfe\xfa", "application/json"),
+    (b"[" * 100_000, "application/json"),
+    (b"42", "application/json"),
+    (b'"query"', "application/json"),
+    (b'{"query": 5}', "application/json"),
+    (b'{"query": "{ __typename }", "variables": [1]}', "application/json"),
+    (b'{"variables": {}}', "application/json"),
+    (b"{}", "text/plain"),
+])
+def test_a_malformed_request_is_400_in_the_graphql_error_shape(
+    database_url: str, body: bytes, content_type: str
+) -> None:
+    with TestClient(create_app(database_url)) as client:
+        response = client.post("/graphql", content=body, headers={"content-type": content_type})
+    assert response.status_code == 400, response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"]
 
 
 # --- an unreachable database and a saturated pool: UNAVAILABLE, 503 with Retry-After ---------
