@@ -8,21 +8,23 @@ import sys
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import psycopg
 import typer
 from rich.console import Console
-from rich.progress import track as rich_track
-from sqlalchemy import Engine
 
 from hub import localdb
 from hub.config import Settings, SettingsError, get_settings
-from hub.db import capacity, migrate
-from hub.db.engine import make_engine
-from hub.domain.datafile import DataFileError
-from hub.services.loading import load_all
-from hub.services.reports import tables
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from hub.services.loading import load_all
+
+# SQLAlchemy, GeoAlchemy2, Alembic, shapely and the loaders are imported by the commands that
+# use them, not here: each run of `hub` pays for its own command only (`hub db status` needs
+# none of them, and the tests start `hub` as a process many times).
 
 T = TypeVar("T")
 
@@ -65,6 +67,8 @@ def serve(
     import uvicorn
 
     from hub.api.app import create_app
+    from hub.db import capacity, migrate
+    from hub.db.engine import make_engine
 
     settings = get_settings()
     url = _database_url(settings)
@@ -92,11 +96,16 @@ def _track(items: Iterable[T], description: str, total: int | None = None) -> It
     """A progress bar on a terminal; nothing in a pipe or a log."""
     if not err.is_terminal:
         return items
+    from rich.progress import track as rich_track
+
     return rich_track(items, description=description, total=total, console=err, transient=True)
 
 
 def _run_load(engine: Engine, boundaries: Path | None = None, population: Path | None = None,
               seed: bool = False) -> load_all.LoadReport:
+    from hub.domain.datafile import DataFileError
+    from hub.services.loading import load_all
+
     try:
         return load_all.load(engine, boundaries=boundaries, population=population, seed=seed,
                              track=_track)
@@ -106,6 +115,8 @@ def _run_load(engine: Engine, boundaries: Path | None = None, population: Path |
 
 def _load_if_empty(engine: Engine, settings: Settings) -> None:
     """A new database gets the boundaries, population and seed set before serving."""
+    from hub.services.loading import load_all
+
     no_municipalities, no_facilities = load_all.is_empty(engine)
     boundaries = settings.boundaries_file()
     if no_municipalities and not boundaries.exists():
@@ -143,6 +154,10 @@ def load(
     """Load data, idempotently: with no option, the boundaries and population of HUB_GEODATA
     and the seed set; otherwise what the options name. Prints what was added, changed and
     left; running it twice changes nothing."""
+    from hub.db import migrate
+    from hub.db.engine import make_engine
+    from hub.services.reports import tables
+
     settings = get_settings()
     if not (seed or boundaries or population):
         boundaries, population, seed = settings.boundaries_file(), settings.population_file(), True
@@ -205,6 +220,8 @@ def coverage_command(
         json.dump(coverage_report.to_geojson(table), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
+        from hub.services.reports import tables
+
         tables.print_coverage(out, table, max_km)
     if png is not None:
         what = ", ".join(category) if category else "all facilities"
@@ -241,6 +258,8 @@ def synth(
     of their own with the real boundaries and no real facilities; prints its URL: serve
     them with HUB_DATABASE_URL set to it."""
     from hub.db.databases import ensure_database
+    from hub.db.engine import make_engine
+    from hub.domain.datafile import DataFileError
     from hub.services.loading import synth as synthetic
 
     settings = get_settings()
@@ -314,6 +333,9 @@ def migrate_(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Upgrade the database schema (to the newest revision by default)."""
+    from hub.db import migrate
+    from hub.db.engine import make_engine
+
     settings = get_settings()
     engine = make_engine(_database_url(settings))
     before = migrate.current_revision(engine)

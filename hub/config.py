@@ -18,6 +18,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 #: The project root, one level above the package (a checkout: ../shared lies beside it).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: The boundary files of ../shared/geodata, by the name HUB_BOUNDARIES takes.
+BOUNDARY_FILES = {
+    "full": "hokkaido_municipalities_full.geojson",
+    "simplified": "hokkaido_municipalities.geojson",
+}
+
 #: The population tables of ../shared/geodata, by the name HUB_POPULATION takes.
 POPULATION_FILES = {
     "registry": "hokkaido_population.csv",
@@ -137,6 +143,11 @@ class Settings(BaseSettings):
     #: The folder with the municipal boundaries and population (../shared/geodata).
     geodata_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "geodata",
                               validation_alias=_alias("HUB_GEODATA"))
+    #: Which boundary file to load: "full" (N03 within 1 m, 17.6 MB: analysis deserves the
+    #: real borders) or "simplified" (7 % of the vertices, borders shared without gaps,
+    #: 2.6 MB: loads, unions and serves several times faster on a small machine).
+    boundary_resolution: Literal["full", "simplified"] = Field(
+        default="full", validation_alias=_alias("HUB_BOUNDARIES"))
     #: Which population table to load: "registry" (住民基本台帳 2025-01-01, the default) or
     #: "census" (2025 census, preliminary count).
     population_table: Literal["registry", "census"] = Field(
@@ -162,8 +173,7 @@ class Settings(BaseSettings):
         return self
 
     def boundaries_file(self) -> Path:
-        """Full resolution by default: analysis deserves the real borders."""
-        return self.geodata_dir / "hokkaido_municipalities_full.geojson"
+        return self.geodata_dir / BOUNDARY_FILES[self.boundary_resolution]
 
     def population_file(self) -> Path:
         return self.geodata_dir / POPULATION_FILES[self.population_table]

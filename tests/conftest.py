@@ -1,20 +1,39 @@
 """Shared fixtures: one throwaway PostGIS cluster for the whole session, started through the
 same ``hub.localdb`` code that ``hub db up`` uses, migrated to head; each test that touches
-the database gets a connection inside a transaction that is rolled back afterwards."""
+the database gets a connection inside a transaction that is rolled back afterwards.
+
+The session database holds the real data at full resolution, loaded once; tests only read
+it. A test that writes (a load, a change of the seed set) gets a database of its own, cloned
+in a fraction of a second from a template that holds the simplified boundaries, the
+population and the seed set: loading the seed set again there takes a second, on the full
+boundaries half a minute. The source files are parsed once per session (``features``,
+``shapes``)."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
+import json
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
+import shapely
+from psycopg import sql
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import make_url
 
 from hub import localdb
 from hub.config import Settings
@@ -66,6 +85,26 @@ def db(engine: Engine) -> Iterator[Connection]:
 
 
 GEODATA = Settings().geodata_dir
+FULL_BOUNDARIES = GEODATA / "hokkaido_municipalities_full.geojson"
+SIMPLIFIED_BOUNDARIES = GEODATA / "hokkaido_municipalities.geojson"
+POPULATION = GEODATA / "hokkaido_population.csv"
+
+
+@functools.cache
+def features(path: Path) -> tuple[dict[str, Any], ...]:
+    """The features of a boundary file, parsed once per session (the full file takes
+    seconds); callers only read them."""
+    return tuple(json.loads(path.read_text())["features"])
+
+
+@functools.cache
+def shapes(path: Path) -> dict[str, BaseGeometry]:
+    """The geometry of each feature of a boundary file by code, plus Sapporo (01100) as the
+    union of its wards, as the loader forms it; parsed once per session, only read."""
+    by_code = {f["properties"]["code"]: shape(f["geometry"]) for f in features(path)}
+    wards = [g for code, g in by_code.items() if code.startswith("011") and code != "01100"]
+    by_code["01100"] = shapely.union_all(wards)
+    return by_code
 
 
 @pytest.fixture(scope="session")
@@ -76,9 +115,9 @@ def geodata_loaded(engine: Engine) -> Engine:
     from hub.services.loading.population import load_population
 
     with engine.begin() as conn:
-        load_boundaries(conn, GEODATA / "hokkaido_municipalities_full.geojson")
+        load_boundaries(conn, FULL_BOUNDARIES)
     with engine.begin() as conn:
-        load_population(conn, GEODATA / "hokkaido_population.csv")
+        load_population(conn, POPULATION)
     return engine
 
 
@@ -89,6 +128,75 @@ def seed_loaded(geodata_loaded: Engine) -> Engine:
 
     load_seed(geodata_loaded)
     return geodata_loaded
+
+
+def _admin(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+def url_of(url: str, database: str) -> str:
+    """``url`` with another database name."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def create_database(url: str, name: str, template: str | None = None) -> str:
+    """A new database ``name`` on the server of ``url`` (replacing one of that name), empty
+    or a copy of ``template``; returns its URL."""
+    with psycopg.connect(_admin(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        conn.execute(statement)
+    return url_of(url, name)
+
+
+def drop_database(url: str, name: str) -> None:
+    with psycopg.connect(_admin(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+
+
+SEEDED_TEMPLATE = "hub_template_seeded"
+
+
+@pytest.fixture(scope="session")
+def seeded_template(database_url: str) -> str:
+    """The name of a database that nobody connects to once it is made: migrated, with the
+    simplified boundaries, the default population table and the seed set. Databases of
+    their own are copied from it (CREATE DATABASE ... TEMPLATE needs it idle)."""
+    from hub.services.loading import load_all
+
+    eng = make_engine(create_database(database_url, SEEDED_TEMPLATE))
+    try:
+        migrate.upgrade(eng)
+        load_all.load(eng, boundaries=SIMPLIFIED_BOUNDARIES, population=POPULATION, seed=True,
+                      actor="tests")
+    finally:
+        eng.dispose()
+    return SEEDED_TEMPLATE
+
+
+_copies = itertools.count(1)
+
+
+@pytest.fixture
+def seeded_copy_url(database_url: str, seeded_template: str) -> Iterator[str]:
+    """The URL of a database of this test's own, a copy of the seeded template (simplified
+    boundaries, population, seed set), dropped afterwards: the test may write anything."""
+    name = f"hub_copy_{next(_copies)}"
+    url = create_database(database_url, name, template=seeded_template)
+    yield url
+    drop_database(database_url, name)
+
+
+@pytest.fixture
+def seeded_copy(seeded_copy_url: str) -> Iterator[Engine]:
+    """An engine on this test's own copy of the seeded template."""
+    eng = make_engine(seeded_copy_url)
+    yield eng
+    eng.dispose()
 
 
 @dataclass
@@ -165,8 +273,7 @@ def synthetic_database_url(database_url: str) -> str:
     url = ensure_database(database_url, "hub_synthetic")
     eng = make_engine(url)
     try:
-        synth.prepare(eng, GEODATA / "hokkaido_municipalities.geojson",
-                      GEODATA / "hokkaido_population.csv")
+        synth.prepare(eng, SIMPLIFIED_BOUNDARIES, POPULATION)
         with eng.begin() as conn:
             synth.create(conn, SYNTHETIC_COUNT, seed=3)
     finally:
@@ -186,3 +293,88 @@ def synthetic_server(synthetic_database_url: str) -> Iterator[LiveServer]:
     """The hub pointed at the synthetic database, as a benchmark server is."""
     with live_server(synthetic_database_url) as live:
         yield live
+
+
+# ---- a wheel of this checkout in a fresh virtualenv, made while the other tests run --------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class InstalledWheel:
+    wheel: Path
+    venv: Path
+
+
+class WheelBuild:
+    """Builds a wheel of this checkout and installs it, with its dependencies at the pinned
+    versions, into a new virtualenv (no system site packages), in a thread: pip spends most
+    of a minute downloading and unpacking, which overlaps with the database loads of the
+    tests that run meanwhile."""
+
+    def __init__(self) -> None:
+        self.work = Path(tempfile.mkdtemp(prefix="hub-wheel-"))
+        self._result: InstalledWheel | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="wheel-build", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            dist, venv = self.work / "dist", self.work / "venv"
+            _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT),
+                  "-w", str(dist)], timeout=300)
+            wheel = next(dist.glob("hub-*.whl"))
+            # Without pip inside: the outer pip installs into it (--python), which spares
+            # ensurepip; what the hub needs comes from the wheel's own requirements.
+            _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], timeout=120)
+            _run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+                  "install", "-q", "--no-compile", "-c", str(ROOT / "constraints.txt"),
+                  str(wheel)], timeout=600)
+            self._result = InstalledWheel(wheel, venv)
+        except BaseException as exc:  # handed to the test that waits for it
+            self._error = exc
+
+    def wait(self, timeout: float = 900) -> InstalledWheel:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"the wheel was not installed within {timeout:.0f} s")
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def remove(self) -> None:
+        self._thread.join(60)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _run(command: list[str], timeout: float) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                            check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
+
+
+_wheel_build: WheelBuild | None = None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the wheel build at once when a selected test needs it (``installed_wheel``)."""
+    global _wheel_build
+    if any("installed_wheel" in getattr(item, "fixturenames", ()) for item in session.items):
+        _wheel_build = WheelBuild()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _wheel_build is not None:
+        _wheel_build.remove()
+
+
+@pytest.fixture(scope="session")
+def installed_wheel() -> InstalledWheel:
+    """This checkout as a wheel, installed in a fresh virtualenv (started at collection)."""
+    global _wheel_build
+    if _wheel_build is None:
+        _wheel_build = WheelBuild()
+    return _wheel_build.wait()

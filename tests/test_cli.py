@@ -1,4 +1,6 @@
-"""The ``hub`` command, run as a user runs it: as a separate process."""
+"""The ``hub`` command, run as a user runs it: as a separate process. Commands that load
+data do it in databases of their own, on the simplified boundaries (HUB_BOUNDARIES): what
+they check is the command, not the borders."""
 
 from __future__ import annotations
 
@@ -15,11 +17,16 @@ import psycopg
 from hub import localdb
 from hub.config import Settings
 from hub.db import migrate
+from tests.conftest import create_database, drop_database
 
 
-def _hub(env_home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"HUB_HOME": str(env_home)}
+def _hub(env_home: Path, *args: str, timeout: float = 120,
+         database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``hub ARGS`` on the embedded cluster in ``env_home``, or on ``database_url``."""
+    env = os.environ | {"HUB_HOME": str(env_home), "HUB_BOUNDARIES": "simplified"}
     env.pop("HUB_DATABASE_URL", None)
+    if database_url is not None:
+        env["HUB_DATABASE_URL"] = database_url
     return subprocess.run(
         [sys.executable, "-m", "hub", *args], capture_output=True, text=True, env=env,
         timeout=timeout, check=False,
@@ -101,10 +108,12 @@ def test_serve_refuses_more_workers_than_the_server_has_connections_for(
     assert "Traceback" not in result.stderr
 
 
-def test_load_twice_reports_everything_left_the_second_time(cluster: Settings) -> None:
-    first = _hub(cluster.home, "load", timeout=300)
-    assert first.returncode == 0, first.stderr
-    second = _hub(cluster.home, "load", timeout=300)
+def test_load_of_loaded_data_reports_everything_left(tmp_path: Path,
+                                                     seeded_copy_url: str) -> None:
+    """The copy holds what a first load of the same files writes (the same loader made
+    it; the first load through the command is test_serve_loads_an_empty_database_first):
+    loading again changes nothing and says so, file by file."""
+    second = _hub(tmp_path, "load", timeout=300, database_url=seeded_copy_url)
     assert second.returncode == 0, second.stderr
     rows = [line.split("│")[1:5] for line in second.stdout.splitlines()
             if line.startswith("│")]
@@ -127,16 +136,10 @@ def test_load_of_a_broken_file_names_it_and_fails(cluster: Settings, tmp_path: P
 
 def test_serve_loads_an_empty_database_first(database_url: str) -> None:
     """A new database (HUB_DATABASE_URL) gets boundaries, population and seed on start."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(database_url).set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS serve_empty WITH (FORCE)")
-        conn.execute("CREATE DATABASE serve_empty")
-    url = make_url(database_url).set(database="serve_empty").render_as_string(hide_password=False)
+    url = create_database(database_url, "serve_empty")
     port = localdb.free_port()
-    env = os.environ | {"HUB_DATABASE_URL": url, "HUB_PORT": str(port)}
+    env = os.environ | {"HUB_DATABASE_URL": url, "HUB_PORT": str(port),
+                        "HUB_BOUNDARIES": "simplified"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "hub", "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env=env,
@@ -149,16 +152,19 @@ def test_serve_loads_an_empty_database_first(database_url: str) -> None:
                 "SELECT (SELECT count(*) FROM facility), (SELECT count(*) FROM municipality),"
                 " (SELECT sum(population) FROM municipality WHERE parent_code IS NULL)"
             ).fetchone()
+            vertices = conn.execute("SELECT sum(ST_NPoints(boundary)) FROM municipality"
+                                    " WHERE parent_code IS NULL").fetchone()
         assert counts == (34, 195, 5_044_825)
+        # The file HUB_BOUNDARIES names: the simplified one has 121k vertices, the full 770k.
+        assert vertices is not None and vertices[0] < 300_000
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS serve_empty WITH (FORCE)")
+        drop_database(database_url, "serve_empty")
 
 
-def test_coverage_table_csv_geojson_and_png(cluster: Settings, seed_loaded: object,
-                                            tmp_path: Path) -> None:
+def test_coverage_table_csv_geojson_and_png(seeded_copy_url: str, tmp_path: Path) -> None:
+    """On a copy with the simplified boundaries: the point is what the command prints."""
     import csv
     import io
     import struct
@@ -167,12 +173,15 @@ def test_coverage_table_csv_geojson_and_png(cluster: Settings, seed_loaded: obje
     import numpy as np
     from shapely.geometry import shape
 
-    table = _hub(cluster.home, "coverage", "--category", "PARK", "--max-km", "20")
+    def hub(*args: str) -> subprocess.CompletedProcess[str]:
+        return _hub(tmp_path, *args, database_url=seeded_copy_url)
+
+    table = hub("coverage", "--category", "PARK", "--max-km", "20")
     assert table.returncode == 0, table.stderr
     assert "total population 5,044,825" in table.stdout
     assert "出典：国土数値情報（行政区域データ）" in table.stdout
 
-    as_csv = _hub(cluster.home, "coverage", "--category", "PARK", "--format", "csv")
+    as_csv = hub("coverage", "--category", "PARK", "--format", "csv")
     comments = [ln for ln in as_csv.stdout.splitlines() if ln.startswith("#")]
     rows = list(csv.DictReader(io.StringIO(
         "\n".join(ln for ln in as_csv.stdout.splitlines() if not ln.startswith("#")))))
@@ -183,8 +192,7 @@ def test_coverage_table_csv_geojson_and_png(cluster: Settings, seed_loaded: obje
                         for r in rows if r["code"] in gaps)
 
     png = tmp_path / "park.png"
-    as_geojson = _hub(cluster.home, "coverage", "--category", "PARK", "--format", "geojson",
-                      "--png", str(png))
+    as_geojson = hub("coverage", "--category", "PARK", "--format", "geojson", "--png", str(png))
     assert as_geojson.returncode == 0, as_geojson.stderr
     assert "missing from" not in as_geojson.stderr, "a glyph of the credits had no font"
     collection = json.loads(as_geojson.stdout)
@@ -225,3 +233,16 @@ def test_dev_synth_refuses_the_database_of_real_facilities(cluster: Settings,
     with psycopg.connect(localdb.url(cluster)) as conn:
         row = conn.execute("SELECT count(*) FROM facility WHERE synthetic").fetchone()
     assert row == (0,)
+
+
+def test_the_command_line_loads_no_database_toolkit_before_a_command_needs_it() -> None:
+    """`hub db status` and friends start without SQLAlchemy, Alembic or shapely (seconds of
+    imports on a busy machine): the commands that use them import them."""
+    heavy = ("sqlalchemy", "alembic", "geoalchemy2", "shapely", "strawberry", "matplotlib")
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, hub.cli; "
+         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -10,7 +10,7 @@ from hub.config import Settings, SettingsError
 
 _CHECKED = ("HUB_DATABASE_URL", "HUB_HOME", "HUB_PORT", "HUB_DB_PORT", "HUB_POPULATION",
             "HUB_POOL_MIN", "HUB_POOL_MAX", "HUB_STATEMENT_TIMEOUT_MS", "HUB_CORS_ORIGINS",
-            "HUB_GEODATA")
+            "HUB_GEODATA", "HUB_BOUNDARIES")
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +58,7 @@ def test_keyword_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPa
     ("HUB_PORT", "70000"),
     ("HUB_STATEMENT_TIMEOUT_MS", "0"),
     ("HUB_POPULATION", "guess"),
+    ("HUB_BOUNDARIES", "medium"),
     ("HUB_DB_PORT", "-1"),
     ("HUB_POOL_TIMEOUT_S", "0"),
     ("HUB_POOL_MAX_WAITING", "0"),
@@ -89,8 +90,13 @@ def test_the_population_table_is_chosen_by_a_setting(monkeypatch: pytest.MonkeyP
     )
 
 
-def test_boundaries_are_full_resolution_by_default() -> None:
-    assert Settings().boundaries_file().name == "hokkaido_municipalities_full.geojson"
+def test_boundaries_are_full_resolution_unless_the_simplified_file_is_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings.from_env().boundaries_file().name == "hokkaido_municipalities_full.geojson"
+    monkeypatch.setenv("HUB_BOUNDARIES", "simplified")
+    assert Settings.from_env().boundaries_file().name == "hokkaido_municipalities.geojson"
+    assert Settings.from_env().boundaries_file().exists()
 
 
 def test_the_command_line_prints_a_bad_setting_as_one_line(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ with pyproj, 2SFCA with numpy."""
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from pyproj import Geod
 from shapely.geometry import Point, shape
 from sqlalchemy import Engine, text
 
-from tests.conftest import GEODATA, LiveServer
+from tests.conftest import FULL_BOUNDARIES, POPULATION, LiveServer, features, shapes
 
 GEOD = Geod(ellps="WGS84")
 
@@ -48,13 +47,13 @@ class Unit:
 def _units() -> list[Unit]:
     """The coverage units from the source files: every feature but the Northern Territories
     (Sapporo's wards are features; Sapporo is not), at shapely's point on surface."""
-    with (GEODATA / "hokkaido_population.csv").open(encoding="utf-8") as fh:
+    with POPULATION.open(encoding="utf-8") as fh:
         population = {r["code"]: int(r["population"]) for r in csv.DictReader(fh)}
-    features = json.loads((GEODATA / "hokkaido_municipalities_full.geojson").read_text())
+    geometry = shapes(FULL_BOUNDARIES)
     return sorted(
         (Unit(f["properties"]["code"], population[f["properties"]["code"]],
-              shape(f["geometry"]).point_on_surface())
-         for f in features["features"] if not f["properties"]["northern_territories"]),
+              geometry[f["properties"]["code"]].point_on_surface())
+         for f in features(FULL_BOUNDARIES) if not f["properties"]["northern_territories"]),
         key=lambda u: u.code,
     )
 

@@ -3,7 +3,6 @@ computations: pyproj geodesic distances and shapely containment on ../shared/geo
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +14,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, text
 
-from tests.conftest import GEODATA, LiveServer
+from tests.conftest import FULL_BOUNDARIES, LiveServer, features, shapes
 
 GEOD = Geod(ellps="WGS84")
 
@@ -110,8 +109,11 @@ def test_nearest_honours_max_distance_and_filter(
 
 
 def _boundaries() -> dict[str, BaseGeometry]:
-    features = json.loads((GEODATA / "hokkaido_municipalities_full.geojson").read_text())
-    return {f["properties"]["code"]: shape(f["geometry"]) for f in features["features"]}
+    """Each feature of the file the session database was loaded from (Sapporo's wards, not
+    Sapporo)."""
+    full = shapes(FULL_BOUNDARIES)
+    return {code: full[code] for code in (f["properties"]["code"]
+                                          for f in features(FULL_BOUNDARIES))}
 
 
 SERVING = """

@@ -13,21 +13,19 @@ import pytest
 import shapefile
 import shapely
 from pyproj import Geod
-from shapely.geometry import shape
 from sqlalchemy import Connection, Engine, func, select, text
 
 from hub.db.models import AuditLog, Dataset, Municipality
 from hub.domain.datafile import DataFileError
 from hub.services.loading.boundaries import load_boundaries, records_from
-from tests.conftest import GEODATA
+from tests.conftest import FULL_BOUNDARIES as FULL
+from tests.conftest import GEODATA, features, shapes
 
-FULL = GEODATA / "hokkaido_municipalities_full.geojson"
 GEOD = Geod(ellps="WGS84")
 
 
-def _features() -> list[dict[str, Any]]:
-    features: list[dict[str, Any]] = json.loads(FULL.read_text())["features"]
-    return features
+def _features() -> tuple[dict[str, Any], ...]:
+    return features(FULL)
 
 
 def test_counts_of_municipalities_wards_and_northern_territories(geodata_loaded: Engine) -> None:
@@ -75,13 +73,15 @@ def test_boundaries_have_the_area_of_the_source_polygons(geodata_loaded: Engine)
         areas: dict[str, float] = dict(conn.execute(text(
             "SELECT code, ST_Area(boundary::geography) FROM municipality WHERE code <> '01100'"
         )).all())
-    for feature in _features():
-        expected = abs(GEOD.geometry_area_perimeter(shape(feature["geometry"]))[0])
-        assert areas[feature["properties"]["code"]] == pytest.approx(expected, rel=1e-6)
+    for code, geometry in shapes(FULL).items():
+        if code != "01100":
+            expected = abs(GEOD.geometry_area_perimeter(geometry)[0])
+            assert areas[code] == pytest.approx(expected, rel=1e-6), code
 
 
 def test_sapporo_is_the_union_of_its_wards(geodata_loaded: Engine) -> None:
-    wards = [shape(f["geometry"]) for f in _features() if f["properties"]["is_ward"]]
+    wards = [shapes(FULL)[f["properties"]["code"]] for f in _features()
+             if f["properties"]["is_ward"]]
     union = shapely.union_all(wards)
     with geodata_loaded.connect() as conn:
         wkb = conn.scalar(text("SELECT ST_AsBinary(boundary) FROM municipality WHERE code='01100'"))
@@ -107,15 +107,16 @@ def test_the_dataset_carries_the_attribution_of_sources_md(geodata_loaded: Engin
     assert f"「{n03_credit}」" in sources_md
 
 
-def test_loading_the_same_file_again_changes_nothing(geodata_loaded: Engine) -> None:
-    with geodata_loaded.connect() as conn:
-        audits_before = conn.scalar(select(func.count()).select_from(AuditLog))
-    with geodata_loaded.begin() as conn:
-        again = load_boundaries(conn, FULL)
+def test_loading_the_same_file_again_changes_nothing(
+    geodata_loaded: Engine, db: Connection
+) -> None:
+    """In the test's transaction (rolled back): should it change something, the session
+    database the other tests read stays as it was."""
+    audits_before = db.scalar(select(func.count()).select_from(AuditLog))
+    again = load_boundaries(db, FULL)
     assert (again.stats.added, again.stats.changed) == ([], [])
     assert len(again.stats.left) == 195
-    with geodata_loaded.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(AuditLog)) == audits_before
+    assert db.scalar(select(func.count()).select_from(AuditLog)) == audits_before
 
 
 # ---- the official N03 shapefile, on small files built here ------------------------------

@@ -1,9 +1,11 @@
-"""The seed set loaded on the real geography: positions, service areas and idempotence, each
-checked against shapely and pyproj computations on ../shared/geodata's own file."""
+"""The seed set loaded on the real geography: positions and service areas, checked against
+shapely and pyproj computations on ../shared/geodata's own file (the session database, full
+resolution); idempotence, versions and refusals in databases of their own (copies with the
+simplified boundaries, where a load takes a second: what they check is the seed writer,
+not the borders)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 import shapely
 import yaml
 from pyproj import Geod
-from shapely.geometry import Point, shape
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, text
 
@@ -23,22 +25,15 @@ from hub.services.loading import load_all as loading
 from hub.services.loading import seed as seed_writer
 from hub.services.loading.seed import load_seed
 from hub.services.loading.sync import SyncStats
-from tests.conftest import GEODATA
+from tests.conftest import FULL_BOUNDARIES, SIMPLIFIED_BOUNDARIES, features, shapes
 
 GEOD = Geod(ellps="WGS84")
 
 
-def _boundaries() -> dict[str, BaseGeometry]:
-    features = json.loads((GEODATA / "hokkaido_municipalities_full.geojson").read_text())
-    shapes = {f["properties"]["code"]: shape(f["geometry"]) for f in features["features"]}
-    wards = [g for code, g in shapes.items() if code.startswith("011") and code != "01100"]
-    shapes["01100"] = shapely.union_all(wards)
-    return shapes
-
-
 @pytest.fixture(scope="module")
 def boundaries() -> dict[str, BaseGeometry]:
-    return _boundaries()
+    """The full-resolution file's geometry, as loaded into the session database."""
+    return shapes(FULL_BOUNDARIES)
 
 
 Edit = Callable[[list[dict[str, Any]]], None]
@@ -119,10 +114,10 @@ def test_service_areas_are_the_union_of_the_named_municipalities(
 def test_all_of_hokkaido_is_every_municipality_but_the_northern_territories(
     seed_loaded: Engine,
 ) -> None:
-    features = json.loads((GEODATA / "hokkaido_municipalities_full.geojson").read_text())
+    full = shapes(FULL_BOUNDARIES)
     expected = sum(
-        abs(GEOD.geometry_area_perimeter(shape(f["geometry"]))[0])
-        for f in features["features"] if not f["properties"]["northern_territories"]
+        abs(GEOD.geometry_area_perimeter(full[f["properties"]["code"]])[0])
+        for f in features(FULL_BOUNDARIES) if not f["properties"]["northern_territories"]
     )
     with seed_loaded.connect() as conn:
         area = conn.scalar(text(
@@ -145,9 +140,9 @@ def test_a_point_in_ebetsu_is_served_by_its_centre_and_the_all_hokkaido_bases(
     assert "base-chitose" not in serving
 
 
-def test_loading_twice_leaves_counts_versions_and_audit_as_they_were(seed_loaded: Engine) -> None:
+def test_loading_twice_leaves_counts_versions_and_audit_as_they_were(seeded_copy: Engine) -> None:
     def snapshot() -> tuple[Any, ...]:
-        with seed_loaded.connect() as conn:
+        with seeded_copy.connect() as conn:
             return tuple(conn.execute(text(
                 "SELECT (SELECT count(*) FROM facility), (SELECT sum(version) FROM facility),"
                 " (SELECT count(*) FROM facility_service), (SELECT count(*) FROM initiative),"
@@ -157,39 +152,36 @@ def test_loading_twice_leaves_counts_versions_and_audit_as_they_were(seed_loaded
             )).one())
 
     before = snapshot()
-    results = load_seed(seed_loaded)
+    results = load_seed(seeded_copy)
     assert all(not s.added and not s.changed for s in results.values())
     assert snapshot() == before
 
 
 def test_a_change_in_a_file_is_a_new_version_with_an_audit_row(
-    seed_loaded: Engine, tmp_path: Path
+    seeded_copy: Engine, tmp_path: Path
 ) -> None:
     def edit(data: list[dict[str, Any]]) -> None:
         data[1]["services"] = data[1]["services"][:-1]  # 江別: drop 情報提供
         data[1]["note"] = "changed by a test"
 
     changed_dir = _edited_seed(tmp_path, edit)
-    with seed_loaded.connect() as conn:
+    with seeded_copy.connect() as conn:
         last_audit = conn.scalar(text("SELECT max(id) FROM audit_log"))
-    try:
-        results = load_seed(seed_loaded, changed_dir)
-        assert results["facilities.yaml"].changed == ["base-ebetsu-ai"]
-        with seed_loaded.connect() as conn:
-            version = conn.scalar(text("SELECT version FROM facility WHERE code='base-ebetsu-ai'"))
-            audits = conn.execute(text(
-                "SELECT before, after FROM audit_log WHERE table_name = 'facility'"
-                " AND row_key = 'base-ebetsu-ai' AND action = 'UPDATE' AND id > :last"
-                " ORDER BY id"
-            ), {"last": last_audit}).all()
-        assert version == 2, "one load, one new version, though row and links both changed"
-        assert len(audits) == 2
-        assert audits[0].after == {"note": "changed by a test"}
-        assert {"service_code": "information", "source_text": "情報提供"} in (
-            audits[1].before["services"]
-        )
-    finally:
-        load_seed(seed_loaded)  # back to the committed data set for the other tests
+    results = load_seed(seeded_copy, changed_dir)
+    assert results["facilities.yaml"].changed == ["base-ebetsu-ai"]
+    with seeded_copy.connect() as conn:
+        version = conn.scalar(text("SELECT version FROM facility WHERE code='base-ebetsu-ai'"))
+        audits = conn.execute(text(
+            "SELECT before, after FROM audit_log WHERE table_name = 'facility'"
+            " AND row_key = 'base-ebetsu-ai' AND action = 'UPDATE' AND id > :last"
+            " ORDER BY id"
+        ), {"last": last_audit}).all()
+    assert version == 2, "one load, one new version, though row and links both changed"
+    assert len(audits) == 2
+    assert audits[0].after == {"note": "changed by a test"}
+    assert {"service_code": "information", "source_text": "情報提供"} in (
+        audits[1].before["services"]
+    )
 
 
 def _facility_table(engine: Engine) -> list[Any]:
@@ -222,7 +214,7 @@ def _rename_first(field: str) -> Edit:
 
 
 def test_a_file_broken_only_in_its_geography_writes_nothing_at_all(
-    seed_loaded: Engine, tmp_path: Path
+    seeded_copy: Engine, tmp_path: Path
 ) -> None:
     """An unknown place passes the file checks; it is found, before anything is written,
     when the place names are resolved, so the changed operator of the file before is not
@@ -232,21 +224,21 @@ def test_a_file_broken_only_in_its_geography_writes_nothing_at_all(
         data[5]["activity_area"] = "函館・東京"
 
     broken_dir = _edited_seed(tmp_path, edit, operators=_rename_first("name"))
-    before = _everything_the_seed_writes(seed_loaded)
+    before = _everything_the_seed_writes(seeded_copy)
 
     with pytest.raises(DataFileError) as caught:
-        load_seed(seed_loaded, broken_dir)
+        load_seed(seeded_copy, broken_dir)
 
     error = caught.value
     assert (error.file, error.record, error.field) == (
         "facilities.yaml", "#6 (base-hakodate)", "activity_area"
     )
     assert "函館・東京" in error.reason and "東京" in error.reason
-    assert _everything_the_seed_writes(seed_loaded) == before
+    assert _everything_the_seed_writes(seeded_copy) == before
 
 
 def test_a_failure_while_writing_the_last_file_takes_back_the_files_before_it(
-    seed_loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seeded_copy: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The whole seed load is one transaction. The events file, written last, writes its
     rows and then meets a refusal of the database (an audience the CHECK does not know,
@@ -268,57 +260,58 @@ def test_a_failure_while_writing_the_last_file_takes_back_the_files_before_it(
                                operators=_rename_first("name"),
                                initiatives=_rename_first("title"),
                                events=_rename_first("title"))
-    before = _everything_the_seed_writes(seed_loaded)
+    before = _everything_the_seed_writes(seeded_copy)
     heard: list[str] = []
 
     with pytest.raises(DataFileError) as caught:
-        load_seed(seed_loaded, changed_dir, report=lambda name, _stats: heard.append(name))
+        load_seed(seeded_copy, changed_dir, report=lambda name, _stats: heard.append(name))
 
     assert (caught.value.file, caught.value.record, caught.value.field) == (
         "events.yaml", None, None
     )
     assert "the database refused it" in caught.value.reason
     assert "ck_event_audience_audience" in caught.value.reason
-    assert _everything_the_seed_writes(seed_loaded) == before
+    assert _everything_the_seed_writes(seeded_copy) == before
     assert heard == []
 
 
-def test_files_are_reported_once_the_load_is_committed(seed_loaded: Engine) -> None:
+def test_files_are_reported_once_the_load_is_committed(seeded_copy: Engine) -> None:
     heard: list[str] = []
-    load_seed(seed_loaded, report=lambda name, _stats: heard.append(name))
+    load_seed(seeded_copy, report=lambda name, _stats: heard.append(name))
     assert heard == [name for name, _ in seed_writer.WRITERS]
 
 
 def test_a_malformed_boundary_file_leaves_the_municipalities_unchanged(
-    seed_loaded: Engine, tmp_path: Path
+    seeded_copy: Engine, tmp_path: Path
 ) -> None:
     broken = tmp_path / "broken.geojson"
     broken.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
                       '"properties": {"N03_007": "01202"}, "geometry": {"type": "Polygon", '
                       '"coordinates": "nonsense"}}]}')
-    with seed_loaded.connect() as conn:
+    with seeded_copy.connect() as conn:
         before = conn.execute(text("SELECT count(*), max(updated_at) FROM municipality")).one()
     with pytest.raises(DataFileError, match="broken"):
-        loading.load(seed_loaded, boundaries=broken)
-    with seed_loaded.connect() as conn:
+        loading.load(seeded_copy, boundaries=broken)
+    with seeded_copy.connect() as conn:
         assert conn.execute(text("SELECT count(*), max(updated_at) FROM municipality")).one() == (
             before
         )
 
 
 def test_a_typed_position_outside_its_municipality_is_refused(
-    seed_loaded: Engine, tmp_path: Path
+    seeded_copy: Engine, tmp_path: Path
 ) -> None:
-    # 江別's centre given a position in 函館 (its representative point, read from the file).
-    hakodate = _boundaries()["01202"].point_on_surface()
+    # 江別's centre given a position in 函館 (its representative point, read from the file
+    # the copy was loaded from).
+    hakodate = shapes(SIMPLIFIED_BOUNDARIES)["01202"].point_on_surface()
 
     def edit(data: list[dict[str, Any]]) -> None:
         data[1].update(location_precision="BUILDING",
                        location={"lat": hakodate.y, "lon": hakodate.x})
 
     broken_dir = _edited_seed(tmp_path, edit)
-    before = _facility_table(seed_loaded)
+    before = _facility_table(seeded_copy)
     with pytest.raises(DataFileError) as caught:
-        load_seed(seed_loaded, broken_dir)
+        load_seed(seeded_copy, broken_dir)
     assert (caught.value.field, caught.value.record) == ("location", "#2 (base-ebetsu-ai)")
-    assert _facility_table(seed_loaded) == before
+    assert _facility_table(seeded_copy) == before
