@@ -281,7 +281,7 @@ def test_a_code_is_accepted_by_the_seed_check_iff_the_database_accepts_it(
         values = [data.draw(st.one_of(
             st.from_regex(SYNTAX[kind].pattern, fullmatch=True), CODE_LIKE,
             # Not NUL nor lone surrogates: neither can be sent to PostgreSQL as text at all.
-            st.text(st.characters(blacklist_characters="\x00", exclude_categories=["Cs"]),
+            st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]),
                     max_size=6),
         ))]
     for value in values:
