@@ -140,3 +140,19 @@ def test_the_data_set_credits_wikipedia_and_the_pages(seed_loaded: Engine) -> No
         for url in (row["coord_source_url"], row["address_source_url"]):
             if url:
                 assert url in attribution, row["code"]
+
+
+def test_an_exact_position_in_the_seed_set_is_kept(seeded_copy: Engine, tmp_path: Path) -> None:
+    directory = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, directory)
+    path = directory / "facilities.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    plaza = next(f for f in data if f["code"] == "pref-womens-plaza")
+    plaza.update(location_precision="EXACT", location={"lat": 43.0631, "lon": 141.3457})
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    load_seed(seeded_copy, directory)
+    with seeded_copy.connect() as conn:
+        precision, lat, lon = conn.execute(text(
+            "SELECT location_precision, ST_Y(location), ST_X(location) FROM facility"
+            " WHERE code = 'pref-womens-plaza'")).one()
+    assert (precision, lat, lon) == ("EXACT", 43.0631, 141.3457)

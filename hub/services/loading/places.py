@@ -245,16 +245,24 @@ def site_facilities(
         note: str | None = None
         precision = facility.location_precision
         if row.lat is not None and row.lon is not None:
-            location = Point(row.lon, row.lat)
             if municipality is None:
                 raise DataFileError(PLACES_FILE, record, "address",
                                     "coordinates without a municipality to check them against")
-            if not geography.boundary[municipality].covers(location):
+            if not geography.boundary[municipality].covers(Point(row.lon, row.lat)):
                 raise DataFileError(
                     PLACES_FILE, record, "lat/lon",
                     f"{row.name_ja}: ({row.lat}, {row.lon}) lies outside "
                     f"{name_of[municipality]}, which its address names",
                 )
+        # A position the seed set itself gives (an editor's correction) is kept over a
+        # coarser one from here; a surveyed EXACT point over a page's building point too.
+        keeps_seed = precision == "EXACT" or (
+            precision in ("BUILDING", "WARD") and row.lat is None
+        )
+        if keeps_seed:
+            pass
+        elif row.lon is not None and row.lat is not None:
+            location = Point(row.lon, row.lat)
             precision = "BUILDING"
             if facility.category == "PARK":
                 note = (f"Location: the single point {row.coord_source_url} gives for the whole "
