@@ -230,6 +230,7 @@ def test_the_calendar_can_be_limited_to_one_centre(server: LiveServer) -> None:
 
 def test_data_sources_carry_their_attribution(server: LiveServer) -> None:
     sources = server.data("{ dataSources { kind attribution } }")["dataSources"]
-    assert [s["kind"] for s in sources] == ["boundaries", "population"]
+    assert [s["kind"] for s in sources] == ["boundaries", "facility_places", "population"]
     assert "国土数値情報" in sources[0]["attribution"]
-    assert "住民基本台帳" in sources[1]["attribution"]
+    assert "Wikipedia (CC BY-SA 4.0)" in sources[1]["attribution"]
+    assert "住民基本台帳" in sources[2]["attribution"]
