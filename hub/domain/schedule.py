@@ -24,11 +24,11 @@ def _split(rule: str) -> tuple[list[str], list[str]]:
     lines = [line.strip() for line in rule.strip().splitlines() if line.strip()]
     rrules = [line for line in lines if line.startswith("RRULE:")]
     exdates = [line for line in lines if line.startswith("EXDATE")]
-    if not rrules:
-        raise ScheduleError("a schedule needs at least one RRULE line")
     for line in lines:
         if line not in rrules and line not in exdates:
-            raise ScheduleError(f"{line!r} is neither an RRULE nor an EXDATE line")
+            raise ScheduleError(f"{line!r} is not an RRULE line (nor an EXDATE line)")
+    if not rrules:
+        raise ScheduleError("a schedule needs at least one RRULE line")
     for line in rrules:
         body = line.removeprefix("RRULE:")
         if "DTSTART" in body:
