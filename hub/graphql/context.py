@@ -17,7 +17,7 @@ from hub.services.reads.catalog import (
     RoleDivisionRow,
     ServiceRow,
 )
-from hub.services.reads.facilities import FacilityRow
+from hub.services.reads.facilities import AliasRow, FacilityRow
 from hub.services.reads.municipalities import MunicipalityRow
 from hub.services.reads.provider import Reads
 
@@ -35,6 +35,7 @@ class Loaders:
 
     reads: Reads
     facility: DataLoader[int, FacilityRow | None] = field(init=False)
+    aliases: DataLoader[int, list[AliasRow]] = field(init=False)
     operator: DataLoader[int, OperatorRow | None] = field(init=False)
     municipality: DataLoader[str, MunicipalityRow | None] = field(init=False)
     services: DataLoader[int, list[ServiceRow]] = field(init=False)
@@ -52,6 +53,9 @@ class Loaders:
 
         async def load_facilities(ids: list[int]) -> list[FacilityRow | None]:
             return _ordered(await reads.facilities_by_ids(ids), ids)
+
+        async def load_aliases(ids: list[int]) -> list[list[AliasRow]]:
+            return _ordered(await reads.aliases_of(ids), ids, [])
 
         async def load_operators(ids: list[int]) -> list[OperatorRow | None]:
             return _ordered(await reads.operators(ids), ids)
@@ -84,6 +88,7 @@ class Loaders:
             return _ordered(await reads.metrics_of(ids), ids, [])
 
         self.facility = DataLoader(load_facilities)
+        self.aliases = DataLoader(load_aliases)
         self.operator = DataLoader(load_operators)
         self.municipality = DataLoader(load_municipalities)
         self.services = DataLoader(load_services)

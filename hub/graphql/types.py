@@ -8,6 +8,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
+from hub.domain.opening_hours import availability_note, read_hours
 from hub.graphql.context import Context
 from hub.graphql.enums import (
     FacilityCategory,
@@ -26,7 +27,7 @@ from hub.services.reads.catalog import (
     RoleDivisionRow,
     ServiceRow,
 )
-from hub.services.reads.facilities import FacilityRow
+from hub.services.reads.facilities import AliasRow, FacilityRow
 from hub.services.reads.municipalities import MunicipalityRow
 
 Ctx = Info[Context, None]
@@ -103,6 +104,16 @@ class Municipality:
         return [Facility.of(row) for row in rows]
 
 
+@strawberry.type(description="Another name a page uses for a facility, with that page.")
+class FacilityAlias:
+    name: str
+    source: str
+
+    @classmethod
+    def of(cls, row: AliasRow) -> FacilityAlias:
+        return cls(name=row.name, source=row.source)
+
+
 @strawberry.type
 class Facility:
     id: strawberry.ID
@@ -124,10 +135,35 @@ class Facility:
     sources: list[str]
     version: int
     updated_at: dt.datetime
+    building: str | None = strawberry.field(
+        description="方書: the building (floor, room) as the source page writes it."
+    )
+    postal_code: str | None = strawberry.field(description="郵便番号, as written.")
+    phone: str | None = strawberry.field(description="電話番号, as the source page writes it.")
+    hours: str | None = strawberry.field(
+        description="Opening hours as the source page writes them."
+    )
+    closed_days: str | None = strawberry.field(
+        description="Closed days as the source page writes them; null where no page states them."
+    )
+    url: str | None = strawberry.field(description="URL of the facility's own page.")
+    available_days: str | None = strawberry.field(
+        description="利用可能曜日 (e.g. 月火水木金), only where the hours state them plainly."
+    )
+    opening_time: str | None = strawberry.field(
+        description="開始時間 HH:MM, only where the hours are one plain range."
+    )
+    closing_time: str | None = strawberry.field(
+        description="終了時間 HH:MM, only where the hours are one plain range."
+    )
+    availability_note: str | None = strawberry.field(
+        description="利用可能日時特記事項: hours and closed days as written."
+    )
     row: strawberry.Private[FacilityRow]
 
     @classmethod
     def of(cls, row: FacilityRow) -> Facility:
+        opening = read_hours(row.hours)
         return cls(
             id=strawberry.ID(str(row.id)), code=row.code, name_ja=row.name_ja,
             name_kana=row.name_kana, name_en=row.name_en,
@@ -137,8 +173,17 @@ class Facility:
             location_precision=LocationPrecision(row.location_precision),
             activity_area=row.activity_area, established_on=row.established_on,
             legal_basis=row.legal_basis, sources=list(row.sources), version=row.version,
-            updated_at=row.updated_at, row=row,
+            updated_at=row.updated_at, building=row.building, postal_code=row.postal_code,
+            phone=row.phone, hours=row.hours, closed_days=row.closed_days, url=row.url,
+            available_days=opening.days, opening_time=opening.opens,
+            closing_time=opening.closes,
+            availability_note=availability_note(row.hours, row.closed_days), row=row,
         )
+
+    @strawberry.field(description="Other names pages use (nicknames, official names), each "
+                      "with its page; the text filter matches them too.")
+    async def aliases(self, info: Ctx) -> list[FacilityAlias]:
+        return [FacilityAlias.of(r) for r in await info.context.loaders.aliases.load(self.row.id)]
 
     @strawberry.field
     async def operator(self, info: Ctx) -> Operator:

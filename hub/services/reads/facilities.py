@@ -25,7 +25,8 @@ COLUMNS = sql.SQL(
     "f.id, f.code, f.name_ja, f.name_kana, f.name_en, f.category, f.operator_id,"
     " f.municipality_code, f.address, ST_Y(f.location) AS lat, ST_X(f.location) AS lon,"
     " f.location_precision, f.activity_area, f.established_on, f.legal_basis, f.sources,"
-    " f.version, f.updated_at"
+    " f.version, f.updated_at, f.building, f.postal_code, f.phone, f.hours, f.closed_days,"
+    " f.url"
 )
 
 
@@ -49,6 +50,20 @@ class FacilityRow:
     sources: list[str]
     version: int
     updated_at: dt.datetime
+    building: str | None = None
+    postal_code: str | None = None
+    phone: str | None = None
+    hours: str | None = None
+    closed_days: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRow:
+    """Another name of a facility and the page that uses it."""
+
+    name: str
+    source: str
 
 
 _FACILITY = class_row(FacilityRow)
@@ -126,8 +141,9 @@ def where(flt: FacilityFilter | None) -> tuple[sql.Composable, dict[str, Any]]:
         params["subprefecture"] = flt.subprefecture
     if flt.text is not None:
         parts.append(sql.SQL(
-            "(f.name_ja || ' ' || coalesce(f.name_kana, '') || ' ' || coalesce(f.name_en, ''))"
-            " ILIKE %(text)s"
+            "((f.name_ja || ' ' || coalesce(f.name_kana, '') || ' ' || coalesce(f.name_en, ''))"
+            " ILIKE %(text)s OR EXISTS (SELECT 1 FROM facility_alias a"
+            " WHERE a.facility_id = f.id AND a.name ILIKE %(text)s))"
         ))
         params["text"] = f"%{_escape_like(flt.text)}%"
     if flt.bbox is not None:
@@ -331,3 +347,16 @@ async def in_municipalities(db: Database, codes: Sequence[str], flt: FacilityFil
 async def service_areas(db: Database, ids: Sequence[int], simplify_meters: float | None
                         ) -> dict[int, dict[str, Any]]:
     return await geometries(db, "facility", "id", "service_area", ids, simplify_meters)
+
+
+async def aliases_of(db: Database, facility_ids: Sequence[int]) -> dict[int, list[AliasRow]]:
+    """The other names of each facility, by name."""
+    rows = await db.fetch_all(
+        "SELECT facility_id, name, source FROM facility_alias"
+        " WHERE facility_id = ANY(%(ids)s) ORDER BY facility_id, name",
+        {"ids": list(facility_ids)},
+    )
+    found: dict[int, list[AliasRow]] = {fid: [] for fid in facility_ids}
+    for row in rows:
+        found[row["facility_id"]].append(AliasRow(row["name"], row["source"]))
+    return found

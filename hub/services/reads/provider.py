@@ -26,7 +26,7 @@ from hub.services.reads.catalog import (
 )
 from hub.services.reads.coverage import Report
 from hub.services.reads.datasets import DatasetRow
-from hub.services.reads.facilities import FacilityRow, Page
+from hub.services.reads.facilities import AliasRow, FacilityRow, Page
 from hub.services.reads.municipalities import MunicipalityRow
 
 
@@ -58,6 +58,9 @@ class Reads:
 
     async def facilities_by_ids(self, ids: Sequence[int]) -> dict[int, FacilityRow]:
         return await facilities.by_ids(self.db, ids)
+
+    async def aliases_of(self, facility_ids: Sequence[int]) -> dict[int, list[AliasRow]]:
+        return await facilities.aliases_of(self.db, facility_ids)
 
     async def facilities_in(self, codes: Sequence[str], flt: FacilityFilter | None
                             ) -> dict[str, list[FacilityRow]]:
