@@ -338,7 +338,8 @@ class Partnership:
 class Consultation:
     id: strawberry.ID
     title: str
-    rule: str = strawberry.field(description="RFC 5545 RRULE lines, local time (Asia/Tokyo).")
+    rule: str = strawberry.field(description="RFC 5545 RRULE lines, local time (Asia/Tokyo), "
+                                 "with any EXDATE lines that cancel single sessions.")
     reservation_required: bool
     minutes_per_person: int | None
     note: str | None
