@@ -132,18 +132,24 @@ class Query:
         return [Initiative.of(r) for r in rows]
 
     @strawberry.field(description="Every session of every consultation rule from `from` to "
-                      "`to` inclusive (Asia/Tokyo), both centres in one list, by start.")
+                      "`to` inclusive (Asia/Tokyo), both centres in one list, by start. "
+                      "Sessions on the facility's closed days (holidays included where its "
+                      "rule names 祝日) or cancelled by the rule's EXDATE are left out; with "
+                      "`includeSkipped` they are listed too, with `skipped` and `skipReason`.")
     async def consultation_sessions(
         self, info: Ctx,
         from_: Annotated[dt.date, strawberry.argument(name="from")],
         to: dt.date,
         facility_ids: list[strawberry.ID] | None = None,
+        include_skipped: bool = False,
     ) -> list[ConsultationSession]:
         ids = ([_facility_id(i, "facilityIds") for i in facility_ids]
                if facility_ids is not None else None)
-        found = await info.context.reads.sessions(from_, to, ids)
+        found = await info.context.reads.sessions(from_, to, ids, include_skipped)
         return [ConsultationSession(consultation=Consultation.of(s.consultation),
-                                    starts_at=s.starts_at, ends_at=s.ends_at) for s in found]
+                                    starts_at=s.starts_at, ends_at=s.ends_at,
+                                    skipped=s.skip_reason is not None,
+                                    skip_reason=s.skip_reason) for s in found]
 
     @strawberry.field(description="Where the loaded data comes from, with the credit to show.")
     async def data_sources(self, info: Ctx) -> list[DataSource]:

@@ -338,7 +338,8 @@ class Partnership:
 class Consultation:
     id: strawberry.ID
     title: str
-    rule: str = strawberry.field(description="RFC 5545 RRULE lines, local time (Asia/Tokyo).")
+    rule: str = strawberry.field(description="RFC 5545 RRULE lines, local time (Asia/Tokyo), "
+                                 "with any EXDATE lines that cancel single sessions.")
     reservation_required: bool
     minutes_per_person: int | None
     note: str | None
@@ -356,9 +357,23 @@ class Consultation:
         assert row is not None  # consultations are only listed for live facilities
         return Facility.of(row)
 
+    @strawberry.field(description="Whether the facility's closed days are known (from a "
+                      "source page) and applied to its sessions; false means the calendar "
+                      "keeps every date because its closures are unknown.")
+    async def closures_known(self, info: Ctx) -> bool:
+        rules = await info.context.reads.closure_rules([self.row.facility_id])
+        return rules[self.row.facility_id] is not None
+
 
 @strawberry.type
 class ConsultationSession:
     consultation: Consultation
     starts_at: dt.datetime
     ends_at: dt.datetime
+    skipped: bool = strawberry.field(
+        default=False, description="True for a session the calendar leaves out (listed only "
+        "with includeSkipped).")
+    skip_reason: str | None = strawberry.field(
+        default=None, description="Why it is left out: the holiday's name (e.g. 春分の日), the "
+        "closed days as the facility's page writes them (e.g. 日曜日, 年末年始(...)), or "
+        "予定の例外 (EXDATE).")
