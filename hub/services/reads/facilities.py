@@ -25,7 +25,7 @@ COLUMNS = sql.SQL(
     "f.id, f.code, f.name_ja, f.name_kana, f.name_en, f.category, f.operator_id,"
     " f.municipality_code, f.address, ST_Y(f.location) AS lat, ST_X(f.location) AS lon,"
     " f.location_precision, f.activity_area, f.established_on, f.legal_basis, f.sources,"
-    " f.version, f.updated_at"
+    " f.version, f.updated_at, f.note"
 )
 
 
@@ -49,6 +49,7 @@ class FacilityRow:
     sources: list[str]
     version: int
     updated_at: dt.datetime
+    note: str | None
 
 
 _FACILITY = class_row(FacilityRow)
