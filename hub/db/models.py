@@ -197,6 +197,14 @@ class Facility(Base):
     operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"), nullable=False)
     municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipality.code"))
     address: Mapped[str | None] = mapped_column(Text)
+    #: 方書: the building (and floor or room) as a page writes it, e.g. かでる2・7 8階.
+    building: Mapped[str | None] = mapped_column(Text)
+    postal_code: Mapped[str | None] = mapped_column(Text)
+    #: Phone, opening hours and closed days as the source page writes them (not parsed).
+    phone: Mapped[str | None] = mapped_column(Text)
+    hours: Mapped[str | None] = mapped_column(Text)
+    closed_days: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
     location: Mapped[WKBElement | None] = mapped_column(_point())
     location_precision: Mapped[str] = mapped_column(Text, nullable=False)
     activity_area: Mapped[str | None] = mapped_column(Text)
@@ -233,6 +241,21 @@ class FacilityAreaPart(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("POLYGON", srid=4326, spatial_index=False), nullable=False
     )
+
+
+class FacilityAlias(Base):
+    """Another name a page uses for a facility (a nickname, a corrected reading), kept beside
+    the documents' name so that a search by either finds it."""
+
+    __tablename__ = "facility_alias"
+    __table_args__ = (CheckConstraint("name <> ''", name="name_not_empty"),)
+
+    facility_id: Mapped[int] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    #: The page (URL) or document that uses this name.
+    source: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class FacilityMetric(Base):
@@ -504,14 +527,17 @@ class AlertMunicipality(Base):
 
 
 class Dataset(Base):
-    """Where the loaded boundaries or population came from, with the credit to show.
+    """Where the loaded boundaries, population or facility places came from, with the credit
+    to show.
 
     One row per kind: loading another file replaces it, and every view or export of that
     data shows ``attribution``.
     """
 
     __tablename__ = "dataset"
-    __table_args__ = (CheckConstraint("kind IN ('boundaries', 'population')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('boundaries', 'population', 'facility_places')", name="kind"),
+    )
 
     kind: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text, nullable=False)

@@ -12,7 +12,7 @@ when they have none.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,12 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.db.models import (
     Consultation,
+    Dataset,
     Event,
     EventAudience,
     EventOrganizer,
     Facility,
+    FacilityAlias,
     FacilityMetric,
     FacilityService,
     Initiative,
@@ -46,6 +48,8 @@ from hub.domain.datafile import DataFileError
 from hub.domain.municipalities import polygons_of
 from hub.domain.seed import SEED_FILES, FacilitySeed, SeedSet, parse_seed_set
 from hub.resources import SEED_DIR
+from hub.services.loading import places as place_file
+from hub.services.loading.boundaries import sha256_of
 from hub.services.loading.sync import (
     LinkChange,
     SyncStats,
@@ -97,6 +101,7 @@ class Places:
         for name in ambiguous:
             del self.code_by_name[name]
         self.is_ward = {code: parent is not None for code, _, parent, *_ in rows}
+        self.parent: dict[str, str | None] = {code: parent for code, _, parent, *_ in rows}
         self.point = {
             code: shapely.from_wkb(bytes(point)) for code, *_, point, _ in rows if point
         }
@@ -131,6 +136,10 @@ class Geography:
 
     operator_municipality: dict[str, str | None]  # by operator code
     facilities: dict[str, Placement]  # by facility code
+    #: What facility_places.csv says, by facility code (hub.services.loading.places).
+    sites: dict[str, place_file.Site] = field(default_factory=dict)
+    #: The dataset row that credits facility_places.csv, when it was read.
+    places_dataset: dict[str, Any] | None = None
 
 
 def _place_facility(number: int, f: FacilitySeed, places: Places) -> Placement:
@@ -192,9 +201,9 @@ def locate(seed: SeedSet, places: Places) -> Geography:
     return Geography(operators, facilities)
 
 
-def _facility_row(f: FacilitySeed, at: Placement, operator_ids: Mapping[str, int]
-                  ) -> dict[str, Any]:
-    return {
+def _facility_row(f: FacilitySeed, at: Placement, operator_ids: Mapping[str, int],
+                  site: place_file.Site | None = None) -> dict[str, Any]:
+    row = {
         "code": f.code,
         "name_ja": f.name_ja,
         "name_kana": f.name_kana,
@@ -211,7 +220,18 @@ def _facility_row(f: FacilitySeed, at: Placement, operator_ids: Mapping[str, int
         "legal_basis": f.legal_basis,
         "note": f.note,
         "sources": list(f.sources),
+        "building": None, "postal_code": None, "phone": None, "hours": None,
+        "closed_days": None, "url": None,
     }
+    if site is not None:
+        row.update(site.columns)
+        row["address"] = site.columns["address"] or f.address
+        row["sources"] = list(dict.fromkeys([*f.sources, *site.pages]))
+        if site.moved:
+            row.update(municipality_code=site.municipality_code, location=site.location,
+                       location_precision=site.precision)
+            row["note"] = " ".join(filter(None, (f.note, site.note)))
+    return row
 
 
 # ---- one writer per file ------------------------------------------------------------------
@@ -268,7 +288,8 @@ def _service_rows(seed: SeedSet) -> list[dict[str, Any]]:
 def _write_facilities(conn: Connection, seed: SeedSet, geo: Geography, actor: str
                       ) -> SyncStats:
     operator_ids = ids_by(conn, Operator)
-    rows = [_facility_row(f, geo.facilities[f.code], operator_ids) for f in seed.facilities]
+    rows = [_facility_row(f, geo.facilities[f.code], operator_ids, geo.sites.get(f.code))
+            for f in seed.facilities]
     stats = sync_rows(conn, Facility, "code", rows, actor)
     ids = ids_by(conn, Facility)
     wanted = {
@@ -281,7 +302,14 @@ def _write_facilities(conn: Connection, seed: SeedSet, geo: Geography, actor: st
                        "source": m.source} for n, m in enumerate(f.metrics)]
         for f in seed.facilities
     }
+    aliases = {
+        ids[f.code]: [{"name": name, "source": source}
+                      for name, source in (geo.sites[f.code].aliases if f.code in geo.sites
+                                           else ())]
+        for f in seed.facilities
+    }
     changes = _by_kind(services=sync_links(conn, FacilityService, "facility_id", wanted),
+                       aliases=sync_links(conn, FacilityAlias, "facility_id", aliases),
                        metrics=sync_links(conn, FacilityMetric, "facility_id", figures))
     keys = {ids[f.code]: f.code for f in seed.facilities}
     _audit_links(conn, Facility, "facility", keys, changes, actor, stats, versioned=True)
@@ -412,6 +440,15 @@ def _write_events(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
     return stats
 
 
+def _write_places_dataset(conn: Connection, _seed: SeedSet, geo: Geography, actor: str
+                          ) -> SyncStats:
+    """The credit of facility_places.csv, in ``dataset`` beside boundaries and population."""
+    if geo.places_dataset is None:
+        return SyncStats()
+    return sync_rows(conn, Dataset, "kind", [geo.places_dataset], actor)
+
+
+
 Writer = Callable[[Connection, SeedSet, Geography, str], SyncStats]
 WRITERS: tuple[tuple[str, Writer], ...] = (
     ("operators.yaml", _write_operators),
@@ -422,6 +459,7 @@ WRITERS: tuple[tuple[str, Writer], ...] = (
     ("initiatives.yaml", _write_initiatives),
     ("consultations.yaml", _write_consultations),
     ("events.yaml", _write_events),
+    (place_file.PLACES_FILE, _write_places_dataset),
 )
 
 
@@ -430,14 +468,19 @@ def load_seed(
     directory: Path = SEED_DIR,
     actor: str = "hub load",
     report: Callable[[str, SyncStats], None] = lambda _file, _stats: None,
+    places: Path | None = None,
 ) -> dict[str, SyncStats]:
     """Check every file and every place it names, then write them all in one transaction:
     a failure anywhere leaves the database as it was. ``report`` hears of each file once
-    the whole set is committed."""
+    the whole set is committed. ``places`` is facility_places.csv (by default the one in
+    the geodata folder, ``HUB_GEODATA``)."""
     seed = read_seed_set(directory)
+    places_path = places if places is not None else place_file.places_file()
     results: dict[str, SyncStats] = {}
     with engine.begin() as conn:
-        geo = locate(seed, Places(conn))
+        municipalities = Places(conn)
+        geo = locate(seed, municipalities)
+        geo = _with_places(seed, geo, municipalities, places_path, directory)
         for name, write in WRITERS:
             try:
                 results[name] = write(conn, seed, geo, actor)
@@ -448,6 +491,24 @@ def load_seed(
     for name, stats in results.items():
         report(name, stats)
     return results
+
+
+def _with_places(seed: SeedSet, geo: Geography, places: Places, places_path: Path,
+                 directory: Path) -> Geography:
+    rows = place_file.read_places(places_path)
+    aliases = place_file.read_aliases(directory / place_file.ALIASES_FILE)
+    today = {code: at.municipality_code for code, at in geo.facilities.items()}
+    sites = place_file.site_facilities(rows, aliases, seed, places, today)
+    dataset = {
+        "kind": "facility_places",
+        "name": "施設の所在地・開館時間等 (公開ページから)",
+        "path": places_path.name,
+        "sha256": sha256_of(places_path),
+        "as_of": None,
+        "attribution": place_file.credit(rows),
+        "records": len(rows),
+    }
+    return Geography(geo.operator_municipality, geo.facilities, sites, dataset)
 
 
 def load_services(engine: Engine, directory: Path = SEED_DIR, actor: str = "hub load"
