@@ -220,6 +220,22 @@ class LiveServer:
         data: dict[str, Any] = body["data"]
         return data
 
+    def facility_nodes(self, fields: str, flt: dict[str, Any] | None = None,
+                       page: int = 10) -> list[dict[str, Any]]:
+        """Every facility matching ``flt`` with ``fields``, page by page: a page of
+        full-resolution service areas costs what the request limits allow, 10 at a time."""
+        query = ("query ($filter: FacilityFilter, $first: Int, $after: String) { facilities("
+                 "filter: $filter, first: $first, after: $after) { pageInfo { hasNextPage "
+                 "endCursor } edges { node { " + fields + " } } } }")
+        nodes: list[dict[str, Any]] = []
+        after = None
+        while True:
+            found = self.data(query, {"filter": flt, "first": page, "after": after})
+            nodes += [e["node"] for e in found["facilities"]["edges"]]
+            if not found["facilities"]["pageInfo"]["hasNextPage"]:
+                return nodes
+            after = found["facilities"]["pageInfo"]["endCursor"]
+
     @property
     def statements(self) -> int:
         return int(self.app.state.db.statements)

@@ -88,7 +88,9 @@ PAGED_LISTS = {("FacilityConnection", "edges")}
 #: weight * 10 / s, at least 1.
 GEOMETRY_WEIGHTS: dict[tuple[str, str], int] = {
     ("Municipality", "boundary"): 100,
-    ("Facility", "serviceArea"): 500,
+    # a service area may be all of Hokkaido (全道): ~7.7 MB, 309,000 positions at full
+    # resolution, against ~90 KB for an average municipality's boundary
+    ("Facility", "serviceArea"): 8000,
 }
 SIMPLIFY_ARGUMENT = "simplifyMeters"
 

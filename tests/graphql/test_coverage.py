@@ -33,8 +33,7 @@ query ($filter: FacilityFilter, $max: Float!, $sites: [GeoPointInput!]) {
   }
 }"""
 
-FACILITIES = """query ($filter: FacilityFilter) { facilities(first: 100, filter: $filter) {
-  edges { node { code location { lat lon } serviceArea } } } }"""
+FACILITY_FIELDS = "code location { lat lon } serviceArea"
 
 
 @dataclass
@@ -65,7 +64,7 @@ def units() -> list[Unit]:
 
 def _expected(server: LiveServer, units: list[Unit], flt: dict[str, Any] | None,
               reach: float, sites: Sequence[tuple[float, float]] = ()) -> dict[str, Any]:
-    nodes = [e["node"] for e in server.data(FACILITIES, {"filter": flt})["facilities"]["edges"]]
+    nodes = server.facility_nodes(FACILITY_FIELDS, flt)
     located = [n for n in nodes if n["location"]]
     areas = [shape(n["serviceArea"]) for n in nodes if n["serviceArea"]]
     points = [(n["location"]["lat"], n["location"]["lon"]) for n in located] + list(sites)

@@ -144,9 +144,8 @@ def test_serving_agrees_with_shapely_containment_everywhere(server: LiveServer) 
     names a municipality that contains the point (per shapely on the source polygons)."""
     boundaries = _boundaries()
     sapporo = shapely.union_all([g for c, g in boundaries.items() if c.startswith("011")])
-    areas = server.data("""{ facilities(first: 100) { edges { node {
-        code serviceArea(simplifyMeters: null) } } } }""")["facilities"]["edges"]
-    service_areas = {e["node"]["code"]: shape(e["node"]["serviceArea"]) for e in areas}
+    areas = server.facility_nodes("code serviceArea(simplifyMeters: null)")
+    service_areas = {n["code"]: shape(n["serviceArea"]) for n in areas}
     rng = random.Random(7)
     for _ in range(15):
         code = rng.choice(sorted(boundaries))

@@ -304,11 +304,11 @@ def test_simplified_boundaries_cost_less(server: LiveServer) -> None:
 def test_a_page_size_from_a_variable_counts(tight_server: LiveServer) -> None:
     query = ("query ($n: Int) { facilities(first: $n) { edges { node { code serviceArea "
              "municipality { boundary } } } } }")
-    # 1 (facilities) + 1 (edges) + n * (1 (node) + 1 (code) + 501 (serviceArea)
-    # + 1 (municipality) + 101 (its boundary)) = 2 + 605 n
-    assert tight_server.data(query, {"n": 32})["facilities"]["edges"]
-    error = _refusal(tight_server.graphql(query, {"n": 33}), "QUERY_TOO_COMPLEX")
-    assert error["extensions"]["estimate"] == 2 + 33 * 605
+    # 1 (facilities) + 1 (edges) + n * (1 (node) + 1 (code) + 8001 (serviceArea)
+    # + 1 (municipality) + 101 (its boundary)) = 2 + 8105 n, against 19,696
+    assert tight_server.data(query, {"n": 2})["facilities"]["edges"]
+    error = _refusal(tight_server.graphql(query, {"n": 3}), "QUERY_TOO_COMPLEX")
+    assert error["extensions"]["estimate"] == 2 + 3 * 8105
 
 
 def test_geometry_variants_at_the_cap_run_and_past_it_are_too_complex(
