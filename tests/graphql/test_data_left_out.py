@@ -27,8 +27,9 @@ def partnerships(server: LiveServer) -> dict[str, dict[str, Any]]:
 
 
 def _initiative(partnership: dict[str, Any], title: str) -> dict[str, Any]:
-    (found,) = [i for i in partnership["initiatives"] if i["title"] == title]
-    return found
+    found: list[dict[str, Any]] = [i for i in partnership["initiatives"] if i["title"] == title]
+    assert len(found) == 1, title
+    return found[0]
 
 
 def _cites(sources: list[str], document: str, words: str) -> bool:
