@@ -258,6 +258,25 @@ class FacilityAlias(Base):
     source: Mapped[str] = mapped_column(Text, nullable=False)
 
 
+class FacilityMetric(Base):
+    """A figure the documents give of a facility itself (貸室利用率 85% 超), with its source."""
+
+    __tablename__ = "facility_metric"
+
+    facility_id: Mapped[int] = mapped_column(
+        ForeignKey("facility.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    value: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
+    unit: Mapped[str] = mapped_column(Text, nullable=False)
+    #: How the value bounds the figure, as written: 超 (over), 約 (about), ...
+    qualifier: Mapped[str | None] = mapped_column(Text)
+    period: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+
+
 class FacilityService(Base):
     __tablename__ = "facility_service"
     __table_args__ = (Index("ix_facility_service_service_code", "service_code"),)
@@ -319,6 +338,10 @@ class Partnership(Base):
     directions: Mapped[list[str]] = mapped_column(
         ARRAY(Text), nullable=False, server_default=text("'{}'")
     )
+    #: The working group whose proposal the directions come from, as the documents name it.
+    working_group: Mapped[str | None] = mapped_column(Text)
+    #: How the data read the documents where they leave it open.
+    note: Mapped[str | None] = mapped_column(Text)
     sources: Mapped[list[str]] = _sources()
 
 
@@ -416,6 +439,8 @@ class InitiativeMetric(Base):
     unit: Mapped[str] = mapped_column(Text, nullable=False)
     as_of: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
+    #: Given as planned (開催予定) by the source, not achieved.
+    planned: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     position: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
 
 

@@ -44,7 +44,13 @@ from hub.domain.vocabulary import (
     LocationPrecision,
     OperatorLevel,
 )
-from hub.domain.wareki import WarekiDate, month_in_fiscal_year, parse_wareki, start_of
+from hub.domain.wareki import (
+    WarekiDate,
+    fiscal_year_of,
+    month_in_fiscal_year,
+    parse_wareki,
+    start_of,
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 SEED_FILES = (
@@ -236,6 +242,20 @@ class OfferedService(_Record):
     as_written: Text | None = None  # the source's words, e.g. 研修講座
 
 
+class FacilityFigure(_Record):
+    """A figure the documents give of a facility itself, as written: 貸室利用率 85% 超 is
+    ``{name: 貸室利用率, value: 85, unit: "%", qualifier: 超}``. Undated where the source
+    dates it not."""
+
+    name: Text
+    value: Number
+    unit: Text
+    qualifier: Text | None = None  # 超, 以上, 約 ... as written
+    period: WarekiText | None = None
+    note: Text | None = None
+    source: Text
+
+
 _TYPED_IN = ("EXACT", "BUILDING")
 _AT_AN_AREA = ("MUNICIPALITY", "WARD")
 
@@ -261,6 +281,7 @@ class FacilitySeed(_Record):
     services: tuple[OfferedService, ...] = ()
     established: Wareki | None = None
     legal_basis: Text | None = None
+    metrics: tuple[FacilityFigure, ...] = ()
     note: Text | None = None
     sources: Sources
 
@@ -325,6 +346,9 @@ class PartnershipSeed(_Record):
         AfterValidator(_no_repeats("facility")),
     ]
     directions: tuple[Text, ...] = ()
+    #: The working group whose proposal the directions come from, as named.
+    working_group: Text | None = None
+    note: Text | None = None
     sources: Sources
 
 
@@ -347,16 +371,22 @@ class MetricEntry(_Record):
 
 @dataclass(frozen=True)
 class MetricSeed:
-    """One figure of an initiative as stored: a period ``FY2015`` or ``2017-08``."""
+    """One figure of an initiative as stored: a period ``FY2015`` or ``2017-08``; planned
+    when the source gives it as 予定 (開催予定), not as achieved."""
 
     period: str
     value: float
     unit: str
     as_of: dt.date | None
     note: str | None
+    planned: bool = False
 
 
 def _period(date: WarekiDate) -> str:
+    """``FY2015`` for a 年度, ``2017-08`` for a month; a count as of a month (H29.8現在) is
+    the running total of that month's 年度, so its period is the 年度 (FY2017)."""
+    if date.month and date.as_of:
+        return f"FY{fiscal_year_of(dt.date(date.year, date.month, 1))}"
     return f"{date.year}-{date.month:02d}" if date.month else f"FY{date.year}"
 
 
@@ -403,11 +433,11 @@ class InitiativeSeed(_Record):
             when = parse_wareki(m.period)
             note = m.period if m.note is None else f"{m.period}: {m.note}"
             as_of = start_of(when) if when.as_of else None  # 現在: a count as of that month
-            out.append(MetricSeed(_period(when), m.value, m.unit, as_of, note))
+            out.append(MetricSeed(_period(when), m.value, m.unit, as_of, note, when.planned))
         for held in self.held:
             when = parse_wareki(held)
             note = f"{held}: 開催予定" if when.planned else f"{held}: 開催"
-            out.append(MetricSeed(_period(when), 1.0, "回", None, note))
+            out.append(MetricSeed(_period(when), 1.0, "回", None, note, when.planned))
         return tuple(out)
 
 

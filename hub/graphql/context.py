@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 from hub.domain.filters import FacilityFilter
 from hub.services.reads.catalog import (
     ConsultationRow,
+    FacilityMetricRow,
     InitiativeRow,
     MetricRow,
     OperatorRow,
@@ -46,6 +47,7 @@ class Loaders:
     role_divisions: DataLoader[int, list[RoleDivisionRow]] = field(init=False)
     initiatives: DataLoader[int, list[InitiativeRow]] = field(init=False)
     metrics: DataLoader[int, list[MetricRow]] = field(init=False)
+    facility_metrics: DataLoader[int, list[FacilityMetricRow]] = field(init=False)
     _by_filter: dict[Any, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -98,7 +100,11 @@ class Loaders:
         self.partnership_facilities = DataLoader(load_partnership_facilities)
         self.role_divisions = DataLoader(load_role_divisions)
         self.initiatives = DataLoader(load_initiatives)
+        async def load_facility_metrics(ids: list[int]) -> list[list[FacilityMetricRow]]:
+            return _ordered(await reads.facility_metrics_of(ids), ids, [])
+
         self.metrics = DataLoader(load_metrics)
+        self.facility_metrics = DataLoader(load_facility_metrics)
 
     def facilities_in(self, flt: FacilityFilter | None) -> DataLoader[str, list[FacilityRow]]:
         """Facilities located in municipalities, one loader per distinct filter."""

@@ -46,3 +46,13 @@ class LocationPrecision(Enum):
 class InitiativeStatus(Enum):
     ACHIEVED = "ACHIEVED"
     PLANNED = "PLANNED"
+
+
+@strawberry.enum
+class DatePrecision(Enum):
+    """How precisely the source dates something: 平成29年8月 is MONTH, H27～ a FISCAL_YEAR."""
+
+    DAY = "DAY"
+    MONTH = "MONTH"
+    FISCAL_YEAR = "FISCAL_YEAR"
+    YEAR = "YEAR"

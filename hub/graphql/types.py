@@ -11,6 +11,7 @@ from strawberry.types import Info
 from hub.domain.opening_hours import availability_note, read_hours
 from hub.graphql.context import Context
 from hub.graphql.enums import (
+    DatePrecision,
     FacilityCategory,
     GeoJSON,
     InitiativeStatus,
@@ -20,6 +21,7 @@ from hub.graphql.enums import (
 from hub.graphql.inputs import FacilityFilterInput, to_filter_once
 from hub.services.reads.catalog import (
     ConsultationRow,
+    FacilityMetricRow,
     InitiativeRow,
     MetricRow,
     OperatorRow,
@@ -133,6 +135,9 @@ class Facility:
     established_on: dt.date | None
     legal_basis: str | None
     sources: list[str]
+    note: str | None = strawberry.field(
+        description="How the data read the documents for this facility, where they leave it open."
+    )
     version: int
     updated_at: dt.datetime
     building: str | None = strawberry.field(
@@ -172,7 +177,8 @@ class Facility:
             and row.lon is not None else None,
             location_precision=LocationPrecision(row.location_precision),
             activity_area=row.activity_area, established_on=row.established_on,
-            legal_basis=row.legal_basis, sources=list(row.sources), version=row.version,
+            legal_basis=row.legal_basis, sources=list(row.sources), note=row.note,
+            version=row.version,
             updated_at=row.updated_at, building=row.building, postal_code=row.postal_code,
             phone=row.phone, hours=row.hours, closed_days=row.closed_days, url=row.url,
             available_days=opening.days, opening_time=opening.opens,
@@ -210,6 +216,12 @@ class Facility:
     async def services(self, info: Ctx) -> list[Service]:
         return [Service.of(r) for r in await info.context.loaders.services.load(self.row.id)]
 
+    @strawberry.field(description="Figures the documents give of the facility itself, e.g. "
+                      "貸室利用率 85% 超, each with its source.")
+    async def metrics(self, info: Ctx) -> list[FacilityMetric]:
+        rows = await info.context.loaders.facility_metrics.load(self.row.id)
+        return [FacilityMetric.of(r) for r in rows]
+
     @strawberry.field
     async def consultations(self, info: Ctx) -> list[Consultation]:
         rows = await info.context.loaders.consultations.load(self.row.id)
@@ -220,6 +232,24 @@ class Facility:
     async def partnerships(self, info: Ctx) -> list[Partnership]:
         rows = await info.context.loaders.partnerships.load(self.row.id)
         return [Partnership.of(r) for r in rows]
+
+
+@strawberry.type
+class FacilityMetric:
+    name: str = strawberry.field(description='As written, e.g. "貸室利用率".')
+    value: float
+    unit: str
+    qualifier: str | None = strawberry.field(
+        description='How the value bounds the figure, as written: "超" (over), "約" (about).'
+    )
+    period: str | None = strawberry.field(description="Null where the source does not date it.")
+    note: str | None
+    source: str
+
+    @classmethod
+    def of(cls, row: FacilityMetricRow) -> FacilityMetric:
+        return cls(name=row.name, value=row.value, unit=row.unit, qualifier=row.qualifier,
+                   period=row.period, note=row.note, source=row.source)
 
 
 @strawberry.type
@@ -264,11 +294,20 @@ class Metric:
     period: str = strawberry.field(description='"FY2015" for 年度 2015, "2017-08" for a month.')
     value: float
     unit: str
-    note: str | None
+    note: str | None = strawberry.field(description="The period and words as written, e.g. "
+                                        '"H29.8現在" or "H29予定: 5回開催予定".')
+    as_of: dt.date | None = strawberry.field(
+        description="A running total counted as of this month (H29.8現在: 2017-08-01); the "
+        "period is then the 年度 it belongs to."
+    )
+    planned: bool = strawberry.field(
+        description="Given as planned (開催予定) by the source, not as achieved."
+    )
 
     @classmethod
     def of(cls, row: MetricRow) -> Metric:
-        return cls(period=row.period, value=row.value, unit=row.unit, note=row.note)
+        return cls(period=row.period, value=row.value, unit=row.unit, note=row.note,
+                   as_of=row.as_of, planned=row.planned)
 
 
 @strawberry.type
@@ -279,16 +318,27 @@ class Initiative:
     started_on: dt.date | None = strawberry.field(
         description="First month as the 1st of that month."
     )
+    started_precision: DatePrecision | None = strawberry.field(
+        description="How precisely startedOn is known: MONTH (H29.8～) or FISCAL_YEAR (H27～)."
+    )
     fiscal_year: int | None = strawberry.field(
         description="Gregorian year the 年度 starts, for planned initiatives."
     )
+    note: str | None = strawberry.field(
+        description="How the data read the documents for this initiative, where they leave it "
+        "open (e.g. an item the PDF layout printed under another heading)."
+    )
+    sources: list[str]
     row: strawberry.Private[InitiativeRow]
 
     @classmethod
     def of(cls, row: InitiativeRow) -> Initiative:
         return cls(id=strawberry.ID(str(row.id)), title=row.title,
                    status=InitiativeStatus(row.status), started_on=row.started_on,
-                   fiscal_year=row.fiscal_year, row=row)
+                   started_precision=DatePrecision(row.started_precision)
+                   if row.started_precision else None,
+                   fiscal_year=row.fiscal_year, note=row.note,
+                   sources=list(row.sources), row=row)
 
     @strawberry.field
     async def metrics(self, info: Ctx) -> list[Metric]:
@@ -307,12 +357,21 @@ class Partnership:
     theme: str
     category: FacilityCategory
     directions: list[str] = strawberry.field(description="連携・協力の方向性, as written.")
+    working_group: str | None = strawberry.field(
+        description="The working group whose proposal the directions come from, as named."
+    )
+    note: str | None = strawberry.field(
+        description="How the data read the documents for this partnership (e.g. the order of "
+        "headings and bullets in directions)."
+    )
+    sources: list[str]
     row: strawberry.Private[PartnershipRow]
 
     @classmethod
     def of(cls, row: PartnershipRow) -> Partnership:
         return cls(id=strawberry.ID(str(row.id)), theme=row.theme,
                    category=FacilityCategory(row.category), directions=list(row.directions),
+                   working_group=row.working_group, note=row.note, sources=list(row.sources),
                    row=row)
 
     @strawberry.field

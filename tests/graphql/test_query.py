@@ -171,7 +171,7 @@ def test_initiatives_by_status_and_fiscal_year(server: LiveServer) -> None:
     assert pio["metrics"] == [
         {"period": "FY2015", "value": 134.0, "unit": "件"},
         {"period": "FY2016", "value": 178.0, "unit": "件"},
-        {"period": "2017-08", "value": 80.0, "unit": "件"},
+        {"period": "FY2017", "value": 80.0, "unit": "件"},
     ]
 
 

@@ -31,6 +31,7 @@ from hub.db.models import (
     EventOrganizer,
     Facility,
     FacilityAlias,
+    FacilityMetric,
     FacilityService,
     Initiative,
     InitiativeMetric,
@@ -295,6 +296,12 @@ def _write_facilities(conn: Connection, seed: SeedSet, geo: Geography, actor: st
         ids[f.code]: [{"service_code": s.code, "source_text": s.as_written} for s in f.services]
         for f in seed.facilities
     }
+    figures = {
+        ids[f.code]: [{"position": n, "name": m.name, "value": m.value, "unit": m.unit,
+                       "qualifier": m.qualifier, "period": m.period, "note": m.note,
+                       "source": m.source} for n, m in enumerate(f.metrics)]
+        for f in seed.facilities
+    }
     aliases = {
         ids[f.code]: [{"name": name, "source": source}
                       for name, source in (geo.sites[f.code].aliases if f.code in geo.sites
@@ -302,7 +309,8 @@ def _write_facilities(conn: Connection, seed: SeedSet, geo: Geography, actor: st
         for f in seed.facilities
     }
     changes = _by_kind(services=sync_links(conn, FacilityService, "facility_id", wanted),
-                       aliases=sync_links(conn, FacilityAlias, "facility_id", aliases))
+                       aliases=sync_links(conn, FacilityAlias, "facility_id", aliases),
+                       metrics=sync_links(conn, FacilityMetric, "facility_id", figures))
     keys = {ids[f.code]: f.code for f in seed.facilities}
     _audit_links(conn, Facility, "facility", keys, changes, actor, stats, versioned=True)
     return stats
@@ -311,7 +319,8 @@ def _write_facilities(conn: Connection, seed: SeedSet, geo: Geography, actor: st
 def _write_partnerships(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
                   ) -> SyncStats:
     rows = [{"code": p.code, "theme": p.theme, "category": p.category,
-             "directions": list(p.directions), "sources": list(p.sources)}
+             "directions": list(p.directions), "working_group": p.working_group,
+             "note": p.note, "sources": list(p.sources)}
             for p in seed.partnerships]
     stats = sync_rows(conn, Partnership, "code", rows, actor)
     ids, facility_ids = ids_by(conn, Partnership), ids_by(conn, Facility)
@@ -386,7 +395,8 @@ def _write_initiatives(conn: Connection, seed: SeedSet, _geo: Geography, actor: 
     ids = ids_by(conn, Initiative)
     wanted = {
         ids[i.code]: [{"period": m.period, "value": m.value, "unit": m.unit, "as_of": m.as_of,
-                       "note": m.note, "position": n} for n, m in enumerate(i.figures)]
+                       "note": m.note, "planned": m.planned, "position": n}
+                      for n, m in enumerate(i.figures)]
         for i in seed.initiatives
     }
     changes = _by_kind(metrics=sync_links(conn, InitiativeMetric, "initiative_id", wanted))

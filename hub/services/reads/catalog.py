@@ -50,6 +50,9 @@ class PartnershipRow:
     theme: str
     category: str
     directions: list[str]
+    working_group: str | None
+    note: str | None
+    sources: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,10 @@ class InitiativeRow:
     title: str
     status: str
     started_on: dt.date | None
+    started_precision: str | None
     fiscal_year: int | None
+    note: str | None
+    sources: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,20 @@ class MetricRow:
     value: float
     unit: str
     note: str | None
+    as_of: dt.date | None
+    planned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityMetricRow:
+    facility_id: int
+    name: str
+    value: float
+    unit: str
+    qualifier: str | None
+    period: str | None
+    note: str | None
+    source: str
 
 
 def _of_facility(cls: Callable[..., Row]) -> Callable[..., tuple[int, Row]]:
@@ -140,7 +160,9 @@ async def consultations(db: Database, facility_ids: Sequence[int] | None
     )
 
 
-_PARTNERSHIP = "p.id, p.code, p.theme, p.category, p.directions"
+_PARTNERSHIP = (
+    "p.id, p.code, p.theme, p.category, p.directions, p.working_group, p.note, p.sources"
+)
 
 
 async def partnerships(db: Database, category: str | None) -> list[PartnershipRow]:
@@ -199,7 +221,10 @@ async def role_divisions_of(db: Database, partnership_ids: Sequence[int]
     return _grouped(rows, "partnership_id", partnership_ids)
 
 
-_INITIATIVE = "i.id, i.partnership_id, i.title, i.status, i.started_on, i.fiscal_year"
+_INITIATIVE = (
+    "i.id, i.partnership_id, i.title, i.status, i.started_on, i.started_precision,"
+    " i.fiscal_year, i.note, i.sources"
+)
 
 
 async def initiatives(db: Database, status: str | None, fiscal_year: int | None
@@ -224,8 +249,19 @@ async def initiatives_of(db: Database, partnership_ids: Sequence[int]
 
 async def metrics_of(db: Database, initiative_ids: Sequence[int]) -> dict[int, list[MetricRow]]:
     rows = await db.fetch_all(
-        "SELECT initiative_id, period, value::float8 AS value, unit, note FROM initiative_metric"
+        "SELECT initiative_id, period, value::float8 AS value, unit, note, as_of, planned"
+        " FROM initiative_metric"
         " WHERE initiative_id = ANY(%(ids)s) ORDER BY initiative_id, position",
         {"ids": list(initiative_ids)}, row=class_row(MetricRow),
     )
     return _grouped(rows, "initiative_id", initiative_ids)
+
+
+async def facility_metrics_of(db: Database, facility_ids: Sequence[int]
+                              ) -> dict[int, list[FacilityMetricRow]]:
+    rows = await db.fetch_all(
+        "SELECT facility_id, name, value::float8 AS value, unit, qualifier, period, note, source"
+        " FROM facility_metric WHERE facility_id = ANY(%(ids)s) ORDER BY facility_id, position",
+        {"ids": list(facility_ids)}, row=class_row(FacilityMetricRow),
+    )
+    return _grouped(rows, "facility_id", facility_ids)

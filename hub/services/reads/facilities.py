@@ -25,8 +25,8 @@ COLUMNS = sql.SQL(
     "f.id, f.code, f.name_ja, f.name_kana, f.name_en, f.category, f.operator_id,"
     " f.municipality_code, f.address, ST_Y(f.location) AS lat, ST_X(f.location) AS lon,"
     " f.location_precision, f.activity_area, f.established_on, f.legal_basis, f.sources,"
-    " f.version, f.updated_at, f.building, f.postal_code, f.phone, f.hours, f.closed_days,"
-    " f.url"
+    " f.version, f.updated_at, f.note, f.building, f.postal_code, f.phone, f.hours,"
+    " f.closed_days, f.url"
 )
 
 
@@ -50,6 +50,7 @@ class FacilityRow:
     sources: list[str]
     version: int
     updated_at: dt.datetime
+    note: str | None = None
     building: str | None = None
     postal_code: str | None = None
     phone: str | None = None

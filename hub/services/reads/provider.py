@@ -17,6 +17,7 @@ from hub.services.reads import calendar, catalog, coverage, datasets, facilities
 from hub.services.reads.calendar import Session
 from hub.services.reads.catalog import (
     ConsultationRow,
+    FacilityMetricRow,
     InitiativeRow,
     MetricRow,
     OperatorRow,
@@ -122,6 +123,10 @@ class Reads:
 
     async def metrics_of(self, initiative_ids: Sequence[int]) -> dict[int, list[MetricRow]]:
         return await catalog.metrics_of(self.db, initiative_ids)
+
+    async def facility_metrics_of(self, facility_ids: Sequence[int]
+                                  ) -> dict[int, list[FacilityMetricRow]]:
+        return await catalog.facility_metrics_of(self.db, facility_ids)
 
     # Calendar, data sets, coverage.
 
