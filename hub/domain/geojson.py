@@ -45,6 +45,13 @@ def _walk(value: Any, depth: int, field: str, where: str) -> None:
         _walk(item, depth - 1, field, f"{where}[{n}]")
 
 
+def _flat(value: Any, depth: int) -> Any:
+    """The coordinates (checked by _walk) with every position cut to [lon, lat]."""
+    if depth == 1:
+        return [value[0], value[1]]
+    return [_flat(item, depth - 1) for item in value]
+
+
 def _rings(polygon: list[Any], field: str, where: str) -> None:
     for n, ring in enumerate(polygon):
         if len(ring) < 4:
@@ -93,7 +100,9 @@ def parse_geometry(value: Any, field: str, allowed: Sequence[str],
     elif kind == "MultiPolygon":
         for n, polygon in enumerate(coordinates):
             _rings(polygon, field, f"coordinates[{n}]")
-    geometry = shape(value)
+    # RFC 7946 lets a position carry an altitude, in some positions and not others; the
+    # hub's geometry is 2-D, so altitudes are dropped before shapely sees the positions
+    geometry = shape({"type": kind, "coordinates": _flat(coordinates, _DEPTH[str(kind)])})
     if not geometry.is_valid:
         reason = shapely.is_valid_reason(geometry)
         raise InputError(f"{field}: invalid geometry: {reason}", field)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import shapely
 
 from hub.domain.errors import InputError
 from hub.domain.geojson import check_position_count, parse_geometry
@@ -42,3 +43,13 @@ def test_parse_geometry_takes_the_cap() -> None:
     assert parse_geometry(_polygon(5), "within", ("Polygon",), max_positions=5).is_valid
     with pytest.raises(InputError):
         parse_geometry(_polygon(6), "within", ("Polygon",), max_positions=5)
+
+
+def test_an_altitude_in_a_position_is_dropped() -> None:
+    """RFC 7946 allows [lon, lat, alt]; the hub compares 2-D, so the polygon comes out 2-D."""
+    ring: list[list[float]] = [[141.0, 43.0, 5.0], [141.1, 43.0], [141.1, 43.1, 7.0],
+                               [141.0, 43.0, 5.0]]  # some with an altitude, some without
+    geometry = parse_geometry({"type": "Polygon", "coordinates": [ring]}, "within",
+                              ("Polygon",))
+    assert not geometry.has_z
+    assert shapely.get_coordinates(geometry).tolist() == [p[:2] for p in ring]

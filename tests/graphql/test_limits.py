@@ -137,6 +137,15 @@ def test_a_polygon_at_the_vertex_cap_runs(server: LiveServer) -> None:
     assert server.data(LIST, {"filter": {"within": polygon}})["facilities"]["totalCount"] >= 0
 
 
+def test_a_polygon_with_altitudes_filters_like_the_flat_one(server: LiveServer) -> None:
+    flat = _ring(20)
+    with_altitude = [[lon, lat, 30.0] if n % 2 else [lon, lat] for n, (lon, lat) in
+                     enumerate(flat)]
+    counts = [server.data(LIST, {"filter": {"within": {"type": "Polygon", "coordinates": [r]}}}
+                          )["facilities"]["totalCount"] for r in (flat, with_altitude)]
+    assert counts[0] == counts[1] > 0
+
+
 def test_a_polygon_past_the_vertex_cap_is_refused(server: LiveServer) -> None:
     polygon = {"type": "Polygon", "coordinates": [_ring(DEFAULTS.max_polygon_vertices + 1)]}
     error = _refusal(server.graphql(LIST, {"filter": {"within": polygon}}), "BAD_USER_INPUT")
