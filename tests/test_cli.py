@@ -117,7 +117,7 @@ def test_load_of_loaded_data_reports_everything_left(tmp_path: Path,
     assert second.returncode == 0, second.stderr
     rows = [line.split("│")[1:5] for line in second.stdout.splitlines()
             if line.startswith("│")]
-    assert len(rows) == 10
+    assert len(rows) == 11  # boundaries, population, the seed files and facility_places.csv
     for name, added, changed, left in rows:
         assert (added.strip(), changed.strip()) == ("0", "0"), name
         assert int(left) > 0, name
