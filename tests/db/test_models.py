@@ -195,6 +195,38 @@ def test_service_area_parts_follow_the_service_area(
                      {"id": fid}) == 0
 
 
+
+CIRCLE = "ST_Multi(ST_Buffer(ST_GeomFromText('POINT(141.55 43.15)', 4326), 0.5, 64))"
+
+
+def test_a_facility_with_the_same_area_as_another_gets_the_same_parts(
+    db: Connection, operator_id: int, municipality: str
+) -> None:
+    """Migration 0008 copies the parts of an equal area instead of cutting it again; the
+    copy must be what cutting would give, and a different area is still cut anew."""
+    first = _insert_facility(db, operator_id, municipality, code="test-first")
+    second = _insert_facility(db, operator_id, municipality, code="test-second")
+    for fid in (first, second):
+        db.execute(text(f"UPDATE facility SET service_area = {CIRCLE} WHERE id = :id"),
+                   {"id": fid})
+    # A square with the circle's bounding box: the index narrows to it, equality must not.
+    box = _insert_facility(db, operator_id, municipality, code="test-box")
+    db.execute(text(f"UPDATE facility SET service_area = ST_Multi(ST_Envelope({CIRCLE}))"
+                    " WHERE id = :id"), {"id": box})
+
+    def parts(fid: int) -> list[str]:
+        return sorted(db.scalars(text(
+            "SELECT ST_AsText(geom) FROM facility_area_part WHERE facility_id = :id"),
+            {"id": fid}))
+
+    cut = sorted(db.scalars(text(f"SELECT ST_AsText(ST_Subdivide({CIRCLE}, 256))")))
+    assert len(cut) > 1
+    assert parts(first) == parts(second) == cut
+    assert parts(box) == sorted(db.scalars(text(
+        f"SELECT ST_AsText(ST_Subdivide(ST_Multi(ST_Envelope({CIRCLE})), 256))")))
+    db.execute(text("DELETE FROM facility WHERE id = :id"), {"id": first})
+    assert parts(second) == cut, "the copy does not depend on the facility it came from"
+
 # ---- one code syntax: the seed files' check and the database's CHECK agree ----------------
 
 CODE_INSERTS: dict[str, tuple[Any, str]] = {

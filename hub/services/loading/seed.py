@@ -45,7 +45,7 @@ from hub.db.models import (
 )
 from hub.domain.activity_area import ActivityAreaError, resolve_activity_area, resolve_place
 from hub.domain.datafile import DataFileError
-from hub.domain.municipalities import polygons_of
+from hub.domain.municipalities import polygons_of, union_of
 from hub.domain.seed import SEED_FILES, FacilitySeed, SeedSet, parse_seed_set
 from hub.resources import SEED_DIR
 from hub.services.loading import places as place_file
@@ -116,7 +116,7 @@ class Places:
 
     def union(self, codes: frozenset[str]) -> MultiPolygon:
         if codes not in self._unions:
-            merged = shapely.union_all([self.boundary[c] for c in sorted(codes)])
+            merged = union_of([self.boundary[c] for c in sorted(codes)])
             self._unions[codes] = MultiPolygon(polygons_of(merged)[0])
         return self._unions[codes]
 
