@@ -10,7 +10,7 @@ attributes (N03_001..N03_007) or the prepared properties of ../shared/geodata in
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -87,7 +87,7 @@ def polygons_of(geometry: BaseGeometry) -> tuple[list[Polygon], bool]:
     return parts, repaired
 
 
-def union_of(areas: list[BaseGeometry]) -> BaseGeometry:
+def union_of(areas: Sequence[BaseGeometry]) -> BaseGeometry:
     """The union of municipal areas, by coverage union when they form a coverage.
 
     Neighbouring municipalities share their borders vertex for vertex, so their union only

@@ -7,11 +7,12 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
 
 from hub.domain.municipalities import union_of
 
 
-def _same(a: shapely.Geometry, b: shapely.Geometry) -> bool:
+def _same(a: BaseGeometry, b: BaseGeometry) -> bool:
     return bool(a.is_valid and a.symmetric_difference(b).area <= 1e-12)
 
 
