@@ -15,11 +15,13 @@ import contextlib
 import functools
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,6 +313,35 @@ def synthetic_server(synthetic_database_url: str) -> Iterator[LiveServer]:
         yield live
 
 
+# ---- running in parallel ------------------------------------------------------------------
+#
+# pytest-xdist runs the test files on one worker per core (pyproject's addopts), each worker
+# with a cluster of its own. What the workers share, such as the wheel below, lives in one
+# folder the controlling process makes before the workers start (they inherit the
+# environment) and removes after they have all finished.
+
+SHARED_ENV = "_HUB_TESTS_SHARED_DIR"
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """One worker per core, at most four: each worker starts a cluster and loads the full
+    boundaries, so more workers mostly repeat that."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _is_worker(config):
+        os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="hub-tests-")
+
+
+def shared_dir() -> Path:
+    return Path(os.environ[SHARED_ENV])
+
+
 # ---- a wheel of this checkout in a fresh virtualenv, made while the other tests run --------
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -326,14 +357,19 @@ class WheelBuild:
     """Builds a wheel of this checkout and installs it, with its dependencies at the pinned
     versions, into a new virtualenv (no system site packages), in a thread: pip spends most
     of a minute downloading and unpacking, which overlaps with the database loads of the
-    tests that run meanwhile."""
+    tests that run meanwhile.
 
-    def __init__(self) -> None:
-        self.work = Path(tempfile.mkdtemp(prefix="hub-wheel-"))
-        self._result: InstalledWheel | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="wheel-build", daemon=True)
-        self._thread.start()
+    One process builds it, whichever claims the folder first; the result (or the error) is
+    written to a file there that every process waits for."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.done = work / "done.json"
+        self._thread: threading.Thread | None = None
+        with contextlib.suppress(FileExistsError):
+            work.mkdir()
+            self._thread = threading.Thread(target=self._run, name="wheel-build", daemon=True)
+            self._thread.start()
 
     def _run(self) -> None:
         try:
@@ -347,22 +383,27 @@ class WheelBuild:
             _run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
                   "install", "-q", "--no-compile", "-c", str(ROOT / "constraints.txt"),
                   str(wheel)], timeout=600)
-            self._result = InstalledWheel(wheel, venv)
+            result = {"wheel": str(wheel), "venv": str(venv)}
         except BaseException as exc:  # handed to the test that waits for it
-            self._error = exc
+            result = {"error": f"{type(exc).__name__}: {exc}"}
+        partial = self.work / "done.partial"
+        partial.write_text(json.dumps(result))
+        partial.rename(self.done)
 
     def wait(self, timeout: float = 900) -> InstalledWheel:
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            raise TimeoutError(f"the wheel was not installed within {timeout:.0f} s")
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
+        deadline = time.monotonic() + timeout
+        while not self.done.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the wheel was not installed within {timeout:.0f} s")
+            time.sleep(0.5)
+        result = json.loads(self.done.read_text())
+        if "error" in result:
+            raise RuntimeError(f"building and installing the wheel failed: {result['error']}")
+        return InstalledWheel(Path(result["wheel"]), Path(result["venv"]))
 
-    def remove(self) -> None:
-        self._thread.join(60)
-        shutil.rmtree(self.work, ignore_errors=True)
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(60)
 
 
 def _run(command: list[str], timeout: float) -> None:
@@ -375,22 +416,27 @@ def _run(command: list[str], timeout: float) -> None:
 _wheel_build: WheelBuild | None = None
 
 
+def _wheel() -> WheelBuild:
+    global _wheel_build
+    if _wheel_build is None:
+        _wheel_build = WheelBuild(shared_dir() / "wheel")
+    return _wheel_build
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the wheel build at once when a selected test needs it (``installed_wheel``)."""
-    global _wheel_build
     if any("installed_wheel" in getattr(item, "fixturenames", ()) for item in session.items):
-        _wheel_build = WheelBuild()
+        _wheel()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _wheel_build is not None:
-        _wheel_build.remove()
+        _wheel_build.join()
+    if not _is_worker(session.config):
+        shutil.rmtree(shared_dir(), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def installed_wheel() -> InstalledWheel:
     """This checkout as a wheel, installed in a fresh virtualenv (started at collection)."""
-    global _wheel_build
-    if _wheel_build is None:
-        _wheel_build = WheelBuild()
-    return _wheel_build.wait()
+    return _wheel().wait()
