@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import shapely
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, text
 
 from hub.domain.errors import Conflict, InputError, NotFound
@@ -41,14 +42,16 @@ def _audit(engine: Engine, code: str) -> list[dict[str, Any]]:
             " AND row_key = :c ORDER BY id"), {"c": code}).mappings()]
 
 
-def _boundary(engine: Engine, code: str) -> shapely.Geometry:
+def _boundary(engine: Engine, code: str) -> BaseGeometry:
     with engine.connect() as conn:
         wkb = conn.scalar(text("SELECT ST_AsBinary(boundary) FROM municipality WHERE code = :c"),
                           {"c": code})
-    return shapely.from_wkb(bytes(wkb))
+    found: BaseGeometry = shapely.from_wkb(bytes(wkb))
+    return found
 
 
-NEW = {"code": "test-ebetsu-desk", "name_ja": "江別市テスト窓口", "category": "CONSUMER",
+CODE = "test-ebetsu-desk"
+NEW: dict[str, Any] = {"code": CODE, "name_ja": "江別市テスト窓口", "category": "CONSUMER",
        "municipality_code": "01217", "sources": ["テスト"], "service_codes": ["consultation"]}
 
 
@@ -63,13 +66,13 @@ def test_a_created_facility_sits_in_its_municipality_with_its_area_and_one_audit
 ) -> None:
     made = _create(seeded_copy)
     assert (made.kind, made.version) == ("CREATED", 1)
-    row = _facility(seeded_copy, NEW["code"])
+    row = _facility(seeded_copy, CODE)
     ebetsu = _boundary(seeded_copy, "01217")
     assert row["location_precision"] == "MUNICIPALITY"
     assert ebetsu.covers(shapely.from_wkb(bytes(row["loc"])))
     area = shapely.from_wkb(bytes(row["area"]))
     assert area.symmetric_difference(ebetsu).area < 1e-12
-    [entry] = _audit(seeded_copy, NEW["code"])
+    [entry] = _audit(seeded_copy, CODE)
     assert entry["action"] == "INSERT" and entry["actor"] == "test-token"
     assert entry["before"] is None and entry["after"]["services"] == ["consultation"]
 
@@ -89,10 +92,10 @@ def test_bad_input_names_its_field_and_writes_nothing(
     with pytest.raises(InputError) as caught:
         _create(seeded_copy, **values)
     assert caught.value.field == field, caught.value.message
-    assert _audit(seeded_copy, values.get("code", NEW["code"])) == []
+    assert _audit(seeded_copy, values.get("code", CODE)) == []
     with seeded_copy.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM facility WHERE code = :c"),
-                           {"c": values.get("code", NEW["code"])}) == 0
+                           {"c": values.get("code", CODE)}) == 0
 
 
 def test_an_update_changes_what_it_names_and_recomputes_the_area_of_a_new_activity_area(
@@ -103,18 +106,18 @@ def test_an_update_changes_what_it_names_and_recomputes_the_area_of_a_new_activi
         renamed = writes.update_facility(conn, made.facility_id, 1, {"name_ja": "新しい名前"},
                                          "editor", allow)
     assert renamed.version == 2
-    before = _facility(seeded_copy, NEW["code"])
+    before = _facility(seeded_copy, CODE)
     with seeded_copy.begin() as conn:
         writes.update_facility(conn, made.facility_id, 2,
                                {"activity_area": "江別市、札幌市"}, "editor", allow)
-    after = _facility(seeded_copy, NEW["code"])
+    after = _facility(seeded_copy, CODE)
     assert after["version"] == 3 and after["name_ja"] == "新しい名前"
     expected = shapely.union_all([_boundary(seeded_copy, "01217"),
                                   _boundary(seeded_copy, "01100")])
     area = shapely.from_wkb(bytes(after["area"]))
     assert area.symmetric_difference(expected).area < 1e-9
     assert before["area"] != after["area"]
-    actions = [(e["action"], sorted(e["after"])) for e in _audit(seeded_copy, NEW["code"])]
+    actions = [(e["action"], sorted(e["after"])) for e in _audit(seeded_copy, CODE)]
     assert actions == [("INSERT", actions[0][1]), ("UPDATE", ["name_ja"]),
                        ("UPDATE", ["activity_area", "service_area"])]
 
@@ -125,8 +128,8 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(seeded_copy: Engine) 
         writes.update_facility(conn, made.facility_id, 1, {"name_ja": "一"}, "a", allow)
     with pytest.raises(Conflict), seeded_copy.begin() as conn:
         writes.update_facility(conn, made.facility_id, 1, {"name_ja": "二"}, "b", allow)
-    assert _facility(seeded_copy, NEW["code"])["name_ja"] == "一"
-    assert len(_audit(seeded_copy, NEW["code"])) == 2
+    assert _facility(seeded_copy, CODE)["name_ja"] == "一"
+    assert len(_audit(seeded_copy, CODE)) == 2
 
 
 def test_twenty_concurrent_updates_of_one_version_leave_one_change(seeded_copy: Engine) -> None:
@@ -150,8 +153,8 @@ def test_twenty_concurrent_updates_of_one_version_leave_one_change(seeded_copy: 
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["conflict"] * 19 + ["ok"]
-    assert _facility(seeded_copy, NEW["code"])["version"] == 2
-    assert [e["action"] for e in _audit(seeded_copy, NEW["code"])] == ["INSERT", "UPDATE"]
+    assert _facility(seeded_copy, CODE)["version"] == 2
+    assert [e["action"] for e in _audit(seeded_copy, CODE)] == ["INSERT", "UPDATE"]
 
 
 def test_an_archived_facility_is_kept_with_its_history_and_cannot_be_changed(
@@ -161,10 +164,10 @@ def test_an_archived_facility_is_kept_with_its_history_and_cannot_be_changed(
     with seeded_copy.begin() as conn:
         archived = writes.archive_facility(conn, made.facility_id, 1, "admin", allow)
     assert (archived.kind, archived.version) == ("ARCHIVED", 2)
-    assert _facility(seeded_copy, NEW["code"])["archived_at"] is not None
+    assert _facility(seeded_copy, CODE)["archived_at"] is not None
     with pytest.raises(NotFound), seeded_copy.begin() as conn:
         writes.update_facility(conn, made.facility_id, 2, {"name_ja": "x"}, "admin", allow)
-    assert [e["action"] for e in _audit(seeded_copy, NEW["code"])] == ["INSERT", "ARCHIVE"]
+    assert [e["action"] for e in _audit(seeded_copy, CODE)] == ["INSERT", "ARCHIVE"]
 
 
 def test_a_refusing_permit_stops_the_write(seeded_copy: Engine) -> None:
@@ -174,4 +177,4 @@ def test_a_refusing_permit_stops_the_write(seeded_copy: Engine) -> None:
     made = _create(seeded_copy)
     with pytest.raises(PermissionError), seeded_copy.begin() as conn:
         writes.update_facility(conn, made.facility_id, 1, {"name_ja": "x"}, "e", refuse)
-    assert _facility(seeded_copy, NEW["code"])["version"] == 1
+    assert _facility(seeded_copy, CODE)["version"] == 1
