@@ -21,6 +21,7 @@ from hub.services.reads.catalog import (
 from hub.services.reads.facilities import AliasRow, FacilityRow
 from hub.services.reads.municipalities import MunicipalityRow
 from hub.services.reads.provider import Reads
+from hub.services.writes.runner import Writes
 
 
 def _ordered(found: dict[Any, Any], keys: list[Any], default: Any = None) -> list[Any]:
@@ -142,3 +143,5 @@ class Loaders:
 class Context:
     reads: Reads
     loaders: Loaders
+    #: The write side (mutations); None where a context only reads (tests, exports).
+    writes: Writes | None = None
