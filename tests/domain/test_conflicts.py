@@ -154,10 +154,12 @@ def event_sets(draw: st.DrawFn) -> list[EventSpan]:
     return [draw(spans(n)) for n in range(1, count + 1)]
 
 
-def brute_force(events: list[EventSpan], window: int) -> set[tuple[int, int, tuple[str, ...],
-                                                                 int, int]]:
+Found = set[tuple[int, int, tuple[str, ...], int, int]]
+
+
+def brute_force(events: list[EventSpan], window: int) -> Found:
     """Every pair, by the definition's words and a day-by-day count, no sweep, no shortcut."""
-    found = set()
+    found: Found = set()
     for x, y in itertools.combinations(events, 2):
         if set(x.operator_ids) & set(y.operator_ids):
             continue
