@@ -56,3 +56,17 @@ class DatePrecision(Enum):
     MONTH = "MONTH"
     FISCAL_YEAR = "FISCAL_YEAR"
     YEAR = "YEAR"
+
+
+@strawberry.enum
+class Audience(Enum):
+    """Whom an event is for."""
+
+    CITIZENS = "CITIZENS"
+    INTERMEDIARIES = "INTERMEDIARIES"
+    NPOS = "NPOS"
+    WOMEN = "WOMEN"
+    CONSUMERS = "CONSUMERS"
+    BUSINESSES = "BUSINESSES"
+    TEACHERS = "TEACHERS"
+    GENERAL = "GENERAL"

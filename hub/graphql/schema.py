@@ -15,6 +15,7 @@ from hub.config import Settings
 from hub.graphql.coverage import CoverageQuery
 from hub.graphql.enums import GeoJSON
 from hub.graphql.errors import classify
+from hub.graphql.events import EventsQuery
 from hub.graphql.limits import executor_for, extension_for
 from hub.graphql.query import Query as ReadQuery
 
@@ -26,8 +27,8 @@ GEOJSON_SCALAR = strawberry.scalar(
 )
 
 @strawberry.type(name="Query")
-class Query(ReadQuery, CoverageQuery):
-    """Every read of the contract: facilities and their relations, and coverage."""
+class Query(ReadQuery, CoverageQuery, EventsQuery):
+    """Every read of the contract: facilities and their relations, coverage, events."""
 
 
 class HubSchema(strawberry.Schema):

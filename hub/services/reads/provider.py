@@ -18,6 +18,7 @@ from hub.services.reads import (
     catalog,
     coverage,
     datasets,
+    events,
     facilities,
     history,
     municipalities,
@@ -35,6 +36,7 @@ from hub.services.reads.catalog import (
 )
 from hub.services.reads.coverage import Report
 from hub.services.reads.datasets import DatasetRow
+from hub.services.reads.events import Conflict, EventRow
 from hub.services.reads.facilities import AliasRow, FacilityRow, Page
 from hub.services.reads.history import AuditRow
 from hub.services.reads.municipalities import MunicipalityRow
@@ -164,3 +166,17 @@ class Reads:
     async def suggest_sites(self, flt: FacilityFilter | None, reach: float, count: int
                             ) -> tuple[Report, list[Pick]]:
         return await coverage.suggest_sites(self.db, flt, reach, count)
+
+    # Events.
+
+    async def events(self, first: dt.date, last: dt.date, audience: str | None,
+                     organizer_id: int | None) -> list[EventRow]:
+        return await events.listing(self.db, first, last, audience, organizer_id)
+
+    async def event_conflicts(self, first: dt.date, last: dt.date, window_days: int
+                              ) -> list[Conflict]:
+        return await events.conflicts(self.db, first, last, window_days)
+
+    async def facility_exists(self, facility_id: int) -> bool:
+        """Archived facilities included."""
+        return await events.facility_exists(self.db, facility_id)
