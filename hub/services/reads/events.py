@@ -13,6 +13,7 @@ range's edge (a 道 course on 31 March, a 市 one on 5 April) concerns both fisc
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from psycopg.rows import class_row
@@ -55,7 +56,7 @@ class Conflict:
     gap_days: int
 
 
-_EVENTS = """
+_SELECT = """
 SELECT e.id, e.code, e.title, e.starts_at, e.ends_at, e.date_precision, e.venue_facility_id,
        e.note, e.sources, e.version,
        ARRAY(SELECT o.facility_id FROM event_organizer o
@@ -66,6 +67,9 @@ SELECT e.id, e.code, e.title, e.starts_at, e.ends_at, e.date_precision, e.venue_
               WHERE a.event_id = e.id ORDER BY a.audience) AS audiences
   FROM event e
  WHERE e.archived_at IS NULL
+"""
+
+_HELD = _SELECT + """
    AND e.starts_at < %(until)s
    AND (e.ends_at > %(since)s OR e.starts_at >= %(since)s)
    AND (%(audience)s::text IS NULL OR EXISTS (
@@ -75,6 +79,8 @@ SELECT e.id, e.code, e.title, e.starts_at, e.ends_at, e.date_precision, e.venue_
          WHERE o.event_id = e.id AND o.facility_id = %(organizer)s))
  ORDER BY e.starts_at, e.id
 """
+
+_BY_IDS = _SELECT + " AND e.id = ANY(%(ids)s)"
 
 _RANK = {a: n for n, a in enumerate(AUDIENCES)}
 
@@ -107,7 +113,7 @@ def _in_tokyo(row: EventRow) -> EventRow:
 
 async def _held(db: Database, first: dt.date, last: dt.date, audience: str | None,
                 organizer_id: int | None) -> list[EventRow]:
-    rows = await db.fetch_all(_EVENTS, {
+    rows = await db.fetch_all(_HELD, {
         "since": _midnight(first), "until": _day_after(last),
         "audience": audience, "organizer": organizer_id}, row=class_row(EventRow))
     return [_in_tokyo(r) for r in rows]
@@ -120,6 +126,12 @@ async def listing(db: Database, first: dt.date, last: dt.date, audience: str | N
     given."""
     check_calendar_range(first, last)
     return await _held(db, first, last, audience, organizer_id)
+
+
+async def by_ids(db: Database, ids: Sequence[int]) -> dict[int, EventRow]:
+    """Events by id, archived ones left out (what createEvent answers with)."""
+    rows = await db.fetch_all(_BY_IDS, {"ids": list(ids)}, row=class_row(EventRow))
+    return {r.id: _in_tokyo(r) for r in rows}
 
 
 async def facility_exists(db: Database, facility_id: int) -> bool:

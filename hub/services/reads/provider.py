@@ -177,6 +177,9 @@ class Reads:
                               ) -> list[Conflict]:
         return await events.conflicts(self.db, first, last, window_days)
 
+    async def events_by_ids(self, ids: Sequence[int]) -> dict[int, EventRow]:
+        return await events.by_ids(self.db, ids)
+
     async def facility_exists(self, facility_id: int) -> bool:
         """Archived facilities included."""
         return await events.facility_exists(self.db, facility_id)
