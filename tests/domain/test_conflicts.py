@@ -20,6 +20,7 @@ from hub.domain.conflicts import (
     event_days,
 )
 from hub.domain.errors import InputError
+from hub.domain.vocabulary import AUDIENCES as VOCABULARY
 
 PREF, CITY = 1, 2  # operators: 北海道, 札幌市
 PREF_CENTRE, CITY_CENTRE, PREF_CONSUMER, CITY_CONSUMER = 11, 21, 12, 22
@@ -158,13 +159,13 @@ Found = set[tuple[int, int, tuple[str, ...], int, int]]
 
 
 def brute_force(events: list[EventSpan], window: int) -> Found:
-    """Every pair, by the definition's words and a day-by-day count, no sweep, no shortcut."""
+    """Every pair, by the definition's words and a day-by-day count, no sweep, no shortcut.
+    Times must be given in Asia/Tokyo (their ``date()`` is the day in Sapporo)."""
     found: Found = set()
     for x, y in itertools.combinations(events, 2):
         if set(x.operator_ids) & set(y.operator_ids):
             continue
-        shared = tuple(a for a in ("NPOS", "CITIZENS", "TEACHERS")
-                       if a in x.audiences and a in y.audiences)
+        shared = tuple(a for a in VOCABULARY if a in x.audiences and a in y.audiences)
         if not shared:
             continue
 
@@ -179,8 +180,7 @@ def brute_force(events: list[EventSpan], window: int) -> Found:
         gap = 0 if overlap else min(abs((p - q).days) for p in dx for q in dy)
         if overlap or gap <= window:
             a, b = sorted((x, y), key=lambda e: (e.starts_at, e.id))
-            found.add((a.id, b.id, tuple(s for s in ("CITIZENS", "NPOS", "TEACHERS")
-                                         if s in shared), overlap, gap))
+            found.add((a.id, b.id, shared, overlap, gap))
     return found
 
 
