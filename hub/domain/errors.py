@@ -23,3 +23,9 @@ class InputError(HubError):
 
 class NotFound(HubError):
     code = "NOT_FOUND"
+
+
+class Conflict(HubError):
+    """A write based on a version of a record that is no longer the current one."""
+
+    code = "CONFLICT"

@@ -109,7 +109,8 @@ class Placement:
 
     municipality_code: str | None
     location: BaseGeometry | None
-    service_area: MultiPolygon
+    #: None when the caller keeps the area it has (placing with_area=False).
+    service_area: MultiPolygon | None
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,11 @@ class Geography:
     places_dataset: dict[str, Any] | None = None
 
 
-def place_facility(number: int, f: FacilitySeed, places: Places) -> Placement:
+def place_facility(number: int, f: FacilitySeed, places: Places, with_area: bool = True
+                   ) -> Placement:
+    """Resolve a record's municipality, position and activity area; with_area=False checks
+    the activity area but leaves the union (seconds for all of Hokkaido) to be skipped by a
+    writer whose area stays as it was."""
     def fail(field: str, reason: str) -> DataFileError:
         return DataFileError("facilities.yaml", f"#{number} ({f.code})", field, reason)
 
@@ -158,7 +163,8 @@ def place_facility(number: int, f: FacilitySeed, places: Places) -> Placement:
                                    f"{f.municipality}")
     elif f.location_precision != "NONE" and municipality is not None:
         location = places.point[municipality]
-    return Placement(municipality, location, places.union(area_codes))
+    return Placement(municipality, location,
+                     places.union(area_codes) if with_area else None)
 
 
 def locate(seed: SeedSet, places: Places) -> Geography:
