@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from psycopg.rows import class_row
 
@@ -106,9 +106,9 @@ def _day_after(day: dt.date) -> dt.datetime:
 
 def _in_tokyo(row: EventRow) -> EventRow:
     """Times as Sapporo reads them, audiences in the vocabulary's order."""
-    return EventRow(**{**row.__dict__, "starts_at": row.starts_at.astimezone(TOKYO),
-                       "ends_at": row.ends_at.astimezone(TOKYO),
-                       "audiences": sorted(row.audiences, key=lambda a: _RANK.get(a, 99))})
+    return replace(row, starts_at=row.starts_at.astimezone(TOKYO),
+                   ends_at=row.ends_at.astimezone(TOKYO),
+                   audiences=sorted(row.audiences, key=lambda a: _RANK.get(a, len(_RANK))))
 
 
 async def _held(db: Database, first: dt.date, last: dt.date, audience: str | None,
