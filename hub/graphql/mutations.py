@@ -19,11 +19,13 @@ from hub.domain.filters import check_point
 from hub.domain.geojson import parse_geometry
 from hub.graphql.auth import writer
 from hub.graphql.enums import FacilityCategory, GeoJSON, LocationPrecision
-from hub.graphql.errors import InputError
+from hub.domain.errors import InputError, NotFound
+from hub.domain.tokens import Principal
 from hub.graphql.inputs import GeoPointInput
 from hub.graphql.query import Ctx
 from hub.graphql.types import Facility
 from hub.services.writes import facilities as writes
+from hub.services.writes.runner import Writes
 
 
 @strawberry.input
@@ -117,11 +119,26 @@ def _patch(given: FacilityPatch) -> dict[str, Any]:
 
 
 async def _facility(info: Ctx, facility_id: int) -> Facility:
-    row = await info.context.reads.facility_by_id(facility_id)
-    if row is None:  # archived: the write's own answer, from the row as it now is
-        row = await info.context.reads.facility_by_id(facility_id, archived=True)
-    assert row is not None
+    """The facility as the write left it (read afresh: the request's DataLoader may hold
+    the row from before)."""
+    row = (await info.context.reads.facilities_by_ids([facility_id])).get(facility_id)
+    if row is None:  # archived: the write's own answer is the row as it now is
+        row = await info.context.reads.archived_facility(facility_id)
+    if row is None:
+        raise NotFound(f"id: no facility {facility_id}", "id")
     return Facility.of(row)
+
+
+def _writes(info: Ctx) -> Writes:
+    writes_side = info.context.writes
+    if writes_side is None:
+        raise RuntimeError("this context has no write side")
+    return writes_side
+
+
+def _permit(who: Principal) -> Callable[[int], None]:
+    return lambda operator_id: who.require_change(operator_id, "a facility of operator "
+                                                  f"{operator_id}")
 
 
 @strawberry.type
@@ -131,8 +148,8 @@ class Mutation:
         who = await writer(info)
         given = _created(input)
         written = await to_thread.run_sync(
-            info.context.writes.run, lambda conn: writes.create_facility(
-                conn, given, who.name, who.require_change))
+            _writes(info).run, lambda conn: writes.create_facility(
+                conn, given, who.name, _permit(who)))
         return await _facility(info, written.facility_id)
 
     @strawberry.mutation(description="A stale expectedVersion is CONFLICT and changes nothing.")
@@ -141,8 +158,8 @@ class Mutation:
         who = await writer(info)
         facility_id, changes = _id(id, "id"), _patch(patch)
         written = await to_thread.run_sync(
-            info.context.writes.run, lambda conn: writes.update_facility(
-                conn, facility_id, expected_version, changes, who.name, who.require_change))
+            _writes(info).run, lambda conn: writes.update_facility(
+                conn, facility_id, expected_version, changes, who.name, _permit(who)))
         return await _facility(info, written.facility_id)
 
     @strawberry.mutation(description="Gone from reads, kept in facilityHistory.")
@@ -151,6 +168,6 @@ class Mutation:
         who = await writer(info)
         facility_id = _id(id, "id")
         written = await to_thread.run_sync(
-            info.context.writes.run, lambda conn: writes.archive_facility(
-                conn, facility_id, expected_version, who.name, who.require_change))
+            _writes(info).run, lambda conn: writes.archive_facility(
+                conn, facility_id, expected_version, who.name, _permit(who)))
         return await _facility(info, written.facility_id)
