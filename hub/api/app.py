@@ -101,7 +101,7 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
-        return Context(reads=self.reads, loaders=Loaders(self.reads))
+        return Context(reads=self.reads, loaders=Loaders(self.reads), request=request)
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> Starlette:

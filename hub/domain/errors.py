@@ -23,3 +23,15 @@ class InputError(HubError):
 
 class NotFound(HubError):
     code = "NOT_FOUND"
+
+
+class Unauthenticated(HubError):
+    """A write without a usable token: missing, malformed, unknown or revoked."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(HubError):
+    """A known token whose role or operator does not cover what it asked to change."""
+
+    code = "FORBIDDEN"

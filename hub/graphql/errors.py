@@ -20,7 +20,7 @@ import psycopg
 from graphql import GraphQLError
 from psycopg_pool import PoolClosed, PoolTimeout, TooManyRequests
 
-from hub.domain.errors import HubError, InputError, NotFound
+from hub.domain.errors import Forbidden, HubError, InputError, NotFound, Unauthenticated
 
 log = logging.getLogger("hub.graphql")
 
@@ -64,6 +64,8 @@ def _operational(exc: BaseException) -> str:
 ERROR_CODES: dict[type[BaseException], str | Callable[[BaseException], str]] = {
     InputError: "BAD_USER_INPUT",
     NotFound: "NOT_FOUND",
+    Unauthenticated: "UNAUTHENTICATED",
+    Forbidden: "FORBIDDEN",
     TooComplex: "QUERY_TOO_COMPLEX",
     # The statement timeout cancelled the statement: it would fail again, so no retry.
     psycopg.errors.QueryCanceled: "QUERY_TOO_COMPLEX",

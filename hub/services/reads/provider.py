@@ -13,7 +13,16 @@ from hub.db.pool import Database
 from hub.domain.closures import ClosureRule
 from hub.domain.covering import Pick
 from hub.domain.filters import FacilityFilter
-from hub.services.reads import calendar, catalog, coverage, datasets, facilities, municipalities
+from hub.domain.tokens import Principal
+from hub.services.reads import (
+    calendar,
+    catalog,
+    coverage,
+    datasets,
+    facilities,
+    municipalities,
+    tokens,
+)
 from hub.services.reads.calendar import Session
 from hub.services.reads.catalog import (
     ConsultationRow,
@@ -148,3 +157,9 @@ class Reads:
     async def suggest_sites(self, flt: FacilityFilter | None, reach: float, count: int
                             ) -> tuple[Report, list[Pick]]:
         return await coverage.suggest_sites(self.db, flt, reach, count)
+
+    # Tokens.
+
+    async def principal(self, secret_hash: str) -> Principal | None:
+        """The token in use with this secret hash (None: unknown or revoked)."""
+        return await tokens.principal(self.db, secret_hash)
