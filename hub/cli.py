@@ -340,9 +340,8 @@ def token_create(
 
 @token_app.command("list")
 def token_list() -> None:
-    """Every token with its role, operator, scopes and dates; never a secret or hash."""
-    from rich.table import Table
-
+    """Every token with its role, operator, scopes and dates; never a secret or hash. A
+    table on a terminal, tab-separated lines with a header in a pipe."""
     from hub.services import tokens
 
     engine = _token_engine()
@@ -351,16 +350,23 @@ def token_list() -> None:
             found = tokens.list_tokens(conn)
     finally:
         engine.dispose()
-    table = Table("id", "name", "role", "operator", "scopes", "created", "revoked",
-                  title="hub tokens")
-    for t in found:
-        table.add_row(str(t.id), t.name, t.role.lower(),
-                      "-" if t.operator_code is None else f"{t.operator_code} ({t.operator_id})",
-                      ", ".join(t.scopes) or "-",
-                      t.created_at.astimezone().isoformat(timespec="seconds"),
-                      "-" if t.revoked_at is None
-                      else t.revoked_at.astimezone().isoformat(timespec="seconds"),
-                      style="dim" if t.revoked_at is not None else None)
+    header = ("id", "name", "role", "operator", "scopes", "created", "revoked")
+    rows = [(str(t.id), t.name, t.role.lower(),
+             "-" if t.operator_code is None else f"{t.operator_code} ({t.operator_id})",
+             ",".join(t.scopes) or "-", t.created_at.astimezone().isoformat(timespec="seconds"),
+             "-" if t.revoked_at is None
+             else t.revoked_at.astimezone().isoformat(timespec="seconds")) for t in found]
+    if not out.is_terminal:
+        for row in (header, *rows):
+            print("\t".join(row))
+        return
+    from rich.table import Table
+
+    table = Table(title="hub tokens")
+    for name in header:
+        table.add_column(name, overflow="fold")
+    for row, t in zip(rows, found, strict=True):
+        table.add_row(*row, style="dim" if t.revoked_at is not None else None)
     out.print(table)
 
 
