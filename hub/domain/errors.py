@@ -25,6 +25,12 @@ class NotFound(HubError):
     code = "NOT_FOUND"
 
 
+class Conflict(HubError):
+    """A write based on a version of a record that is no longer the current one."""
+
+    code = "CONFLICT"
+
+
 class Unauthenticated(HubError):
     """A write without a usable token: missing, malformed, unknown or revoked."""
 

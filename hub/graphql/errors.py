@@ -17,10 +17,18 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+import sqlalchemy.exc
 from graphql import GraphQLError
 from psycopg_pool import PoolClosed, PoolTimeout, TooManyRequests
 
-from hub.domain.errors import Forbidden, HubError, InputError, NotFound, Unauthenticated
+from hub.domain.errors import (
+    Conflict,
+    Forbidden,
+    HubError,
+    InputError,
+    NotFound,
+    Unauthenticated,
+)
 
 log = logging.getLogger("hub.graphql")
 
@@ -66,12 +74,15 @@ ERROR_CODES: dict[type[BaseException], str | Callable[[BaseException], str]] = {
     NotFound: "NOT_FOUND",
     Unauthenticated: "UNAUTHENTICATED",
     Forbidden: "FORBIDDEN",
+    Conflict: "CONFLICT",
     TooComplex: "QUERY_TOO_COMPLEX",
     # The statement timeout cancelled the statement: it would fail again, so no retry.
     psycopg.errors.QueryCanceled: "QUERY_TOO_COMPLEX",
     # The database cannot be reached or the server is saturated: UNAVAILABLE, which the
     # HTTP layer answers 503 with Retry-After.
     psycopg.OperationalError: _operational,
+    # Writes go through SQLAlchemy, which wraps the driver's error.
+    sqlalchemy.exc.OperationalError: lambda exc: _operational(getattr(exc, "orig", exc)),
     PoolTimeout: "UNAVAILABLE",
     TooManyRequests: "UNAVAILABLE",
     PoolClosed: "UNAVAILABLE",

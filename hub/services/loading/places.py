@@ -188,13 +188,15 @@ class Site:
 
 
 class Geography(Protocol):
-    """What placing needs of the loaded municipalities (hub.services.loading.seed.Places)."""
+    """What placing needs of the loaded municipalities (hub.services.loading.placement.Places)."""
 
     code_by_name: dict[str, str]
     is_ward: dict[str, bool]
     parent: dict[str, str | None]
     point: dict[str, BaseGeometry]
-    boundary: dict[str, BaseGeometry]
+
+    @property
+    def boundary(self) -> Mapping[str, BaseGeometry]: ...
 
 
 def site_facilities(

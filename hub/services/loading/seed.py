@@ -12,14 +12,10 @@ when they have none.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import shapely
 import yaml
-from shapely.geometry import MultiPolygon, Point
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
@@ -35,7 +31,6 @@ from hub.db.models import (
     FacilityService,
     Initiative,
     InitiativeMetric,
-    Municipality,
     Operator,
     Partnership,
     PartnershipFacility,
@@ -43,13 +38,12 @@ from hub.db.models import (
     RoleDivisionFacility,
     Service,
 )
-from hub.domain.activity_area import ActivityAreaError, resolve_activity_area, resolve_place
 from hub.domain.datafile import DataFileError
-from hub.domain.municipalities import polygons_of, union_of
 from hub.domain.seed import SEED_FILES, FacilitySeed, SeedSet, parse_seed_set
 from hub.resources import SEED_DIR
 from hub.services.loading import places as place_file
 from hub.services.loading.boundaries import sha256_of
+from hub.services.loading.placement import Geography, Placement, Places, locate
 from hub.services.loading.sync import (
     LinkChange,
     SyncStats,
@@ -73,132 +67,6 @@ def read_seed_set(directory: Path = SEED_DIR) -> SeedSet:
         except yaml.YAMLError as exc:
             raise DataFileError(name, None, None, f"not valid YAML: {exc}") from exc
     return parse_seed_set(documents)
-
-
-# ---- geography the facilities need --------------------------------------------------------
-
-
-class Places:
-    """Municipality names, codes, points and boundaries, read once per load."""
-
-    def __init__(self, conn: Connection) -> None:
-        rows = conn.execute(
-            select(
-                Municipality.code,
-                Municipality.name_ja,
-                Municipality.parent_code,
-                Municipality.northern_territories,
-                Municipality.representative_point.ST_AsBinary(),
-                Municipality.boundary.ST_AsBinary(),
-            )
-        ).all()
-        self.code_by_name: dict[str, str] = {}
-        ambiguous: set[str] = set()
-        for code, name, *_ in rows:
-            if name in self.code_by_name:
-                ambiguous.add(name)  # 泊村: a village of 後志 and one of the Northern Territories
-            self.code_by_name[name] = code
-        for name in ambiguous:
-            del self.code_by_name[name]
-        self.is_ward = {code: parent is not None for code, _, parent, *_ in rows}
-        self.parent: dict[str, str | None] = {code: parent for code, _, parent, *_ in rows}
-        self.point = {
-            code: shapely.from_wkb(bytes(point)) for code, *_, point, _ in rows if point
-        }
-        self.boundary = {code: shapely.from_wkb(bytes(b)) for code, *_, b in rows if b}
-        #: What 全道 stands for: every municipality but the Northern Territories villages
-        #: (Sapporo as a whole, not its wards again).
-        self.whole = frozenset(
-            code for code, _, parent, territories, *_ in rows
-            if parent is None and not territories
-        )
-        self._unions: dict[frozenset[str], MultiPolygon] = {}
-
-    def union(self, codes: frozenset[str]) -> MultiPolygon:
-        if codes not in self._unions:
-            merged = union_of([self.boundary[c] for c in sorted(codes)])
-            self._unions[codes] = MultiPolygon(polygons_of(merged)[0])
-        return self._unions[codes]
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where a facility is: its municipality's code, its point, its service area."""
-
-    municipality_code: str | None
-    location: BaseGeometry | None
-    service_area: MultiPolygon
-
-
-@dataclass(frozen=True)
-class Geography:
-    """Every place name of the seed set resolved against the loaded boundaries."""
-
-    operator_municipality: dict[str, str | None]  # by operator code
-    facilities: dict[str, Placement]  # by facility code
-    #: What facility_places.csv says, by facility code (hub.services.loading.places).
-    sites: dict[str, place_file.Site] = field(default_factory=dict)
-    #: The dataset row that credits facility_places.csv, when it was read.
-    places_dataset: dict[str, Any] | None = None
-
-
-def _place_facility(number: int, f: FacilitySeed, places: Places) -> Placement:
-    def fail(field: str, reason: str) -> DataFileError:
-        return DataFileError("facilities.yaml", f"#{number} ({f.code})", field, reason)
-
-    municipality = None
-    if f.municipality is not None:
-        try:
-            municipality = resolve_place(f.municipality, places.code_by_name)
-        except ActivityAreaError as exc:
-            raise fail("municipality", str(exc)) from exc
-        if f.location_precision == "WARD" and not places.is_ward[municipality]:
-            raise fail("location_precision", f"WARD, but {f.municipality} is not a ward")
-        if f.location_precision == "MUNICIPALITY" and places.is_ward[municipality]:
-            raise fail("location_precision", f"MUNICIPALITY, but {f.municipality} is a ward")
-    if f.activity_area is not None:
-        try:
-            area_codes = resolve_activity_area(f.activity_area, places.code_by_name, places.whole)
-        except ActivityAreaError as exc:
-            raise fail("activity_area", str(exc)) from exc
-    elif municipality is not None:
-        area_codes = frozenset({municipality})
-    else:
-        raise fail("activity_area", "no activity area and no municipality: no service area")
-    missing = sorted(c for c in area_codes if c not in places.boundary)
-    if missing:
-        raise fail("activity_area", f"municipalities without a boundary: {', '.join(missing)}")
-    location: BaseGeometry | None = None
-    if f.location is not None:
-        location = Point(f.location.lon, f.location.lat)
-        if municipality is not None and not places.boundary[municipality].covers(location):
-            raise fail("location", f"{(f.location.lat, f.location.lon)} lies outside "
-                                   f"{f.municipality}")
-    elif f.location_precision != "NONE" and municipality is not None:
-        location = places.point[municipality]
-    return Placement(municipality, location, places.union(area_codes))
-
-
-def locate(seed: SeedSet, places: Places) -> Geography:
-    """Resolve every place the seed set names, before anything is written: an unknown
-    municipality or a position outside its municipality refuses the whole load."""
-    if not places.boundary:
-        raise DataFileError("facilities.yaml", None, "municipality",
-                            "no municipal boundaries are loaded: load them first")
-    operators: dict[str, str | None] = {}
-    for n, o in enumerate(seed.operators, start=1):
-        operators[o.code] = None
-        if o.municipality is not None:
-            try:
-                operators[o.code] = resolve_place(o.municipality, places.code_by_name)
-            except ActivityAreaError as exc:
-                raise DataFileError(
-                    "operators.yaml", f"#{n} ({o.code})", "municipality", str(exc)
-                ) from exc
-    facilities = {
-        f.code: _place_facility(n, f, places) for n, f in enumerate(seed.facilities, start=1)
-    }
-    return Geography(operators, facilities)
 
 
 def _facility_row(f: FacilitySeed, at: Placement, operator_ids: Mapping[str, int],

@@ -1,0 +1,1 @@
+"""Writes of the API: one transaction and one audit row each."""

@@ -1,0 +1,277 @@
+"""Facility writes of the API: create, update, archive, each one transaction with one audit
+row, checked against the record's version.
+
+A write is validated like a record of facilities.yaml (the same pydantic model,
+``hub.domain.seed.FacilitySeed``) and placed like one (``hub.services.loading.placement``):
+the same names resolve the same way and a position outside its municipality is refused with
+the same words. A pydantic or placement error becomes an InputError naming the API's field.
+
+Optimistic locking: the row is locked (SELECT ... FOR UPDATE) and its version compared with
+the caller's; of twenty writers holding the same version, the first wins and the others
+read the new version once the lock is free, and get a CONFLICT.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from geoalchemy2.shape import from_shape, to_shape
+from pydantic import ValidationError
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from hub.db.models import Facility, FacilityService, Municipality, Operator, Service
+from hub.domain.datafile import DataFileError
+from hub.domain.errors import Conflict, InputError, NotFound
+from hub.domain.municipalities import polygons_of
+from hub.domain.seed import FacilitySeed
+from hub.services.loading.placement import Placement, Places, place_facility
+from hub.services.loading.sync import audit, table_of
+
+#: Columns the API governs; the others (building, phone, hours, ... from
+#: facility_places.csv) are left as they are.
+GOVERNED = ("code", "name_ja", "name_kana", "name_en", "category", "operator_id",
+            "municipality_code", "address", "location", "location_precision", "activity_area",
+            "service_area", "established_on", "legal_basis", "sources")
+
+#: Seed-file field -> the API's input field, for error messages.
+API_FIELD = {"name_ja": "nameJa", "name_kana": "nameKana", "name_en": "nameEn",
+             "operator": "operatorId", "municipality": "municipalityCode",
+             "location_precision": "locationPrecision", "activity_area": "activityArea",
+             "services": "serviceCodes", "legal_basis": "legalBasis"}
+
+#: Who may change a record of an operator: raises Forbidden when the caller may not.
+Permit = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Written:
+    kind: str  # CREATED, UPDATED or ARCHIVED, as FacilityChange.kind says
+    facility_id: int
+    version: int
+
+
+def _api(field: str | None) -> str | None:
+    return None if field is None else API_FIELD.get(field, field)
+
+
+def _validated(record: Mapping[str, Any]) -> FacilitySeed:
+    try:
+        return FacilitySeed.model_validate(dict(record))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = [str(p) for p in first["loc"]]
+        field = _api(path[0]) if path else None
+        where = ".".join([field or "input", *path[1:]])
+        raise InputError(f"{where}: {first['msg']}", field) from None
+
+
+def _placed(seed: FacilitySeed, places: Places, with_area: bool = True) -> Placement:
+    try:
+        return place_facility(0, seed, places, with_area)
+    except DataFileError as exc:
+        field = _api(exc.field)
+        raise InputError(f"{field}: {exc.reason}", field) from None
+
+
+def _current(conn: Connection, facility_id: int) -> dict[str, Any]:
+    table = table_of(Facility)
+    row = conn.execute(
+        select(table).where(table.c.id == facility_id, table.c.archived_at.is_(None))
+        .with_for_update()).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"id: no facility {facility_id}", "id")
+    values = {c: row[c] for c in (*GOVERNED, "id", "version", "note")}
+    for geometry in ("location", "service_area"):
+        if values[geometry] is not None:
+            values[geometry] = to_shape(values[geometry])
+    values["service_codes"] = list(conn.scalars(
+        select(FacilityService.service_code).where(FacilityService.facility_id == facility_id)
+        .order_by(FacilityService.service_code)))
+    return values
+
+
+def _seed_record(values: Mapping[str, Any], places: Places, operator_code: str
+                 ) -> dict[str, Any]:
+    """A facility's values in the shape of a facilities.yaml record."""
+    name_of = {code: name for name, code in places.code_by_name.items()}
+    municipality = values.get("municipality_code")
+    location = values.get("location")
+    record: dict[str, Any] = {
+        "code": values["code"], "name_ja": values["name_ja"],
+        "name_kana": values.get("name_kana"), "name_en": values.get("name_en"),
+        "category": values["category"], "operator": operator_code,
+        "location_precision": values["location_precision"],
+        "municipality": name_of.get(municipality, municipality) if municipality else None,
+        "address": values.get("address"), "activity_area": values.get("activity_area"),
+        "services": [{"code": c} for c in values.get("service_codes") or []],
+        "legal_basis": values.get("legal_basis"), "sources": values.get("sources") or [],
+    }
+    if location is not None and values["location_precision"] in ("EXACT", "BUILDING"):
+        record["location"] = {"lat": location.y, "lon": location.x}
+    return record
+
+
+def _operator_code(conn: Connection, operator_id: int) -> str:
+    code = conn.scalar(select(Operator.code).where(Operator.id == operator_id))
+    if code is None:
+        raise InputError(f"operatorId: no operator {operator_id}", "operatorId")
+    return str(code)
+
+
+def _default_precision(values: Mapping[str, Any], conn: Connection) -> str:
+    if values.get("location") is not None:
+        return "EXACT"
+    code = values.get("municipality_code")
+    if code is None:
+        return "NONE"
+    parent = conn.scalar(select(Municipality.parent_code).where(Municipality.code == code))
+    return "WARD" if parent is not None else "MUNICIPALITY"
+
+
+def _written_values(seed: FacilitySeed, placement: Placement, values: Mapping[str, Any],
+                    operator_id: int, area: BaseGeometry | None) -> dict[str, Any]:
+    return {
+        "code": seed.code, "name_ja": seed.name_ja, "name_kana": seed.name_kana,
+        "name_en": seed.name_en, "category": seed.category, "operator_id": operator_id,
+        "municipality_code": placement.municipality_code, "address": seed.address,
+        "location": placement.location, "location_precision": seed.location_precision,
+        "activity_area": seed.activity_area,
+        "service_area": area if area is not None else placement.service_area,
+        "established_on": values.get("established_on"), "legal_basis": seed.legal_basis,
+        "sources": list(seed.sources),
+    }
+
+
+def _bind(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: from_shape(v, srid=4326) if isinstance(v, BaseGeometry) else v
+            for k, v in values.items()}
+
+
+def _set_services(conn: Connection, facility_id: int, codes: list[str]) -> None:
+    """Remove the services not in ``codes`` and add the new ones; a kept service keeps the
+    source's words for it."""
+    conn.execute(delete(FacilityService).where(FacilityService.facility_id == facility_id,
+                                               FacilityService.service_code.not_in(codes)))
+    have = set(conn.scalars(select(FacilityService.service_code).where(
+        FacilityService.facility_id == facility_id)))
+    new = [c for c in codes if c not in have]
+    if new:
+        conn.execute(insert(FacilityService), [
+            {"facility_id": facility_id, "service_code": c} for c in new])
+
+
+def _check_services(conn: Connection, codes: list[str]) -> None:
+    known = set(conn.scalars(select(Service.code).where(Service.code.in_(codes))))
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise InputError(f"serviceCodes: unknown service {unknown[0]!r}", "serviceCodes")
+
+
+def _multi(area: BaseGeometry) -> MultiPolygon:
+    return MultiPolygon(polygons_of(area)[0])
+
+
+def create_facility(conn: Connection, given: Mapping[str, Any], actor: str,
+                    permit: Permit) -> Written:
+    """``given``: the FacilityInput's fields by column name (service_codes for the
+    services, service_area a checked geometry or None)."""
+    values = dict(given)
+    permit(int(values["operator_id"]))
+    operator_code = _operator_code(conn, int(values["operator_id"]))
+    if conn.scalar(select(Facility.id).where(Facility.code == values["code"])) is not None:
+        raise InputError(f"code: a facility {values['code']!r} exists already", "code")
+    values.setdefault("location_precision", None)
+    values["location_precision"] = values["location_precision"] or _default_precision(
+        values, conn)
+    _check_services(conn, values.get("service_codes") or [])
+    places = Places(conn)
+    seed = _validated(_seed_record(values, places, operator_code))
+    placement = _placed(seed, places)
+    area = values.get("service_area")
+    row = _written_values(seed, placement, values, int(values["operator_id"]),
+                          _multi(area) if area is not None else None)
+    facility_id = int(conn.execute(insert(Facility).values(_bind(row)).returning(Facility.id))
+                      .scalar_one())
+    _set_services(conn, facility_id, [s.code for s in seed.services])
+    audit(conn, "facility", seed.code, "INSERT", actor, None,
+          {**row, "services": [s.code for s in seed.services]})
+    return Written("CREATED", facility_id, 1)
+
+
+def update_facility(conn: Connection, facility_id: int, expected_version: int,
+                    patch: Mapping[str, Any], actor: str, permit: Permit) -> Written:
+    """``patch``: only the fields to change, by column name; absent fields stay."""
+    current = _current(conn, facility_id)
+    permit(int(current["operator_id"]))
+    _check_version(current, expected_version)
+    values = {**current, **patch}
+    if "location" in patch and "location_precision" not in patch:
+        keep = current["location_precision"] in ("EXACT", "BUILDING")
+        values["location_precision"] = (current["location_precision"] if keep else "EXACT") \
+            if patch["location"] is not None else _default_precision(
+                {**values, "location": None}, conn)
+    if "service_codes" in patch:
+        _check_services(conn, values.get("service_codes") or [])
+    places = Places(conn)
+    seed = _validated(_seed_record(values, places, _operator_code(conn, current["operator_id"])))
+    # The service area follows the activity area (or municipality, when there is none);
+    # an area given as GeoJSON replaces it; otherwise it stays as it is.
+    area: BaseGeometry | None = current["service_area"]
+    recompute = any(k in patch and patch[k] != current[k]
+                    for k in ("activity_area", "municipality_code"))
+    if patch.get("service_area") is not None:
+        area, recompute = _multi(patch["service_area"]), False
+    elif recompute:
+        area = None
+    placement = _placed(seed, places, with_area=recompute)
+    row = _written_values(seed, placement, values, int(current["operator_id"]), area)
+    changed = {k for k in GOVERNED if _differs(current.get(k), row[k])}
+    services = [s.code for s in seed.services]
+    services_changed = sorted(services) != current["service_codes"]
+    if not changed and not services_changed:
+        return Written("UPDATED", facility_id, int(current["version"]))
+    version = int(current["version"]) + 1
+    conn.execute(update(Facility).where(Facility.id == facility_id).values(
+        **_bind({k: row[k] for k in changed}), version=version, updated_at=func.now()))
+    before = {k: current[k] for k in sorted(changed)}
+    after = {k: row[k] for k in sorted(changed)}
+    if services_changed:
+        _set_services(conn, facility_id, services)
+        before["services"], after["services"] = current["service_codes"], services
+    audit(conn, "facility", current["code"], "UPDATE", actor, before, after)
+    return Written("UPDATED", facility_id, version)
+
+
+def archive_facility(conn: Connection, facility_id: int, expected_version: int, actor: str,
+                     permit: Permit) -> Written:
+    current = _current(conn, facility_id)
+    permit(int(current["operator_id"]))
+    _check_version(current, expected_version)
+    version = int(current["version"]) + 1
+    now = dt.datetime.now(dt.UTC)
+    conn.execute(update(Facility).where(Facility.id == facility_id).values(
+        archived_at=now, version=version, updated_at=func.now()))
+    audit(conn, "facility", current["code"], "ARCHIVE", actor, {"archived_at": None},
+          {"archived_at": now})
+    return Written("ARCHIVED", facility_id, version)
+
+
+def _check_version(current: Mapping[str, Any], expected: int) -> None:
+    if int(current["version"]) != expected:
+        raise Conflict(f"expectedVersion: the facility is at version {current['version']}, "
+                       f"not {expected}; read it again and retry", "expectedVersion")
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, BaseGeometry) or isinstance(new, BaseGeometry):
+        if old is None or new is None:
+            return old is not new
+        return not old.equals_exact(new, 0)
+    if isinstance(old, tuple | list) or isinstance(new, tuple | list):
+        return list(old or []) != list(new or [])
+    return bool(old != new)
