@@ -23,6 +23,7 @@ from hub.services.reads.catalog import (
 from hub.services.reads.facilities import AliasRow, FacilityRow
 from hub.services.reads.municipalities import MunicipalityRow
 from hub.services.reads.provider import Reads
+from hub.services.writes.runner import Writes
 
 
 def _ordered(found: dict[Any, Any], keys: list[Any], default: Any = None) -> list[Any]:
@@ -144,6 +145,8 @@ class Loaders:
 class Context:
     reads: Reads
     loaders: Loaders
+    #: The write side (mutations); None where a context only reads (tests, exports).
+    writes: Writes | None = None
     #: The HTTP request, or the WebSocket of a subscription (both carry the headers); None
     #: when a query runs outside a request (a test, a script).
     request: HTTPConnection | None = None

@@ -27,6 +27,7 @@ from hub.graphql.errors import classify
 from hub.graphql.types import Ctx
 from hub.services import tokens
 from hub.services.reads.provider import Reads
+from hub.services.writes.runner import Writes
 from tests.conftest import create_database, drop_database
 
 
@@ -195,7 +196,7 @@ def test_the_app_puts_the_request_in_the_context(made: Tokens) -> None:
     """What the mutations' writer() reads: the request the app's get_context was given."""
     async def run() -> Context:
         db = Database(made.url, 15_000, 1, 1)
-        app = HubGraphQL(Reads(db), Settings())
+        app = HubGraphQL(Reads(db), Writes(made.url, Settings()), Settings())
         return await app.get_context(request, Response())
 
     request = _request("Bearer x")

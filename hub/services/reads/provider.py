@@ -20,6 +20,7 @@ from hub.services.reads import (
     coverage,
     datasets,
     facilities,
+    history,
     municipalities,
     tokens,
 )
@@ -37,6 +38,7 @@ from hub.services.reads.catalog import (
 from hub.services.reads.coverage import Report
 from hub.services.reads.datasets import DatasetRow
 from hub.services.reads.facilities import AliasRow, FacilityRow, Page
+from hub.services.reads.history import AuditRow
 from hub.services.reads.municipalities import MunicipalityRow
 
 
@@ -68,6 +70,13 @@ class Reads:
 
     async def facilities_by_ids(self, ids: Sequence[int]) -> dict[int, FacilityRow]:
         return await facilities.by_ids(self.db, ids)
+
+    async def archived_facility(self, facility_id: int) -> FacilityRow | None:
+        """A facility as it was archived (the answer of archiveFacility, nothing else)."""
+        return await facilities.archived_by_id(self.db, facility_id)
+
+    async def facility_history(self, facility_id: int) -> list[AuditRow] | None:
+        return await history.of_facility(self.db, facility_id)
 
     async def aliases_of(self, facility_ids: Sequence[int]) -> dict[int, list[AliasRow]]:
         return await facilities.aliases_of(self.db, facility_ids)
