@@ -12,6 +12,7 @@ from typing import Any
 from hub.db.pool import Database
 from hub.domain.covering import Pick
 from hub.domain.filters import FacilityFilter
+from hub.domain.tokens import Principal
 from hub.services.reads import (
     calendar,
     catalog,
@@ -20,6 +21,7 @@ from hub.services.reads import (
     facilities,
     history,
     municipalities,
+    tokens,
 )
 from hub.services.reads.calendar import Session
 from hub.services.reads.catalog import (
@@ -159,3 +161,9 @@ class Reads:
     async def suggest_sites(self, flt: FacilityFilter | None, reach: float, count: int
                             ) -> tuple[Report, list[Pick]]:
         return await coverage.suggest_sites(self.db, flt, reach, count)
+
+    # Tokens.
+
+    async def principal(self, secret_hash: str) -> Principal | None:
+        """The token in use with this secret hash (None: unknown or revoked)."""
+        return await tokens.principal(self.db, secret_hash)
