@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     #: Requests that may wait for a connection at once; one more is UNAVAILABLE at once
     #: (a bounded queue keeps a saturated server answering instead of piling up work).
     pool_max_waiting: int = Field(default=64, ge=1)
+    #: Connections for writes (mutations), beside the read pool: writes are few, and each
+    #: holds its connection for one transaction in a worker thread.
+    write_pool_max: int = Field(default=2, ge=1)
     #: A lost connection is retried with growing pauses for this long, then afresh on the
     #: next request: it bounds how long the pool takes to notice that PostgreSQL is back.
     pool_reconnect_s: float = Field(default=10.0, gt=0)

@@ -31,6 +31,7 @@ from hub.graphql.context import Context, Loaders
 from hub.graphql.errors import classify
 from hub.graphql.schema import make_schema
 from hub.services.reads.provider import Reads
+from hub.services.writes.runner import Writes
 
 
 def _unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
@@ -43,9 +44,10 @@ def _unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
 
 
 class HubGraphQL(GraphQL[Context, None]):
-    def __init__(self, reads: Reads, settings: Settings) -> None:
+    def __init__(self, reads: Reads, writes: Writes, settings: Settings) -> None:
         super().__init__(make_schema(settings), graphql_ide="graphiql")
         self.reads = reads
+        self.writes = writes
         self.retry_after_s = settings.retry_after_s
         self.timeout_ms = settings.request_timeout_ms
 
@@ -101,7 +103,8 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
-        return Context(reads=self.reads, loaders=Loaders(self.reads))
+        return Context(reads=self.reads, loaders=Loaders(self.reads), writes=self.writes,
+                       request=request)
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> Starlette:
@@ -109,6 +112,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
     synth`` in theirs); ``hub serve`` runs it under uvicorn."""
     settings = settings or Settings()
     db = Database.from_settings(database_url, settings)
+    writes = Writes(database_url, settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -117,6 +121,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             yield
         finally:
             await db.close()
+            writes.close()
 
     async def health(_: Request) -> JSONResponse:
         """The process is up (it does not look at the database: that is /ready)."""
@@ -134,7 +139,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
                                 headers={"Retry-After": str(settings.retry_after_s)})
         return JSONResponse({"status": "ready"})
 
-    graphql_app = HubGraphQL(Reads(db), settings)
+    graphql_app = HubGraphQL(Reads(db), writes, settings)
     app = Starlette(
         middleware=[
             Middleware(

@@ -65,7 +65,8 @@ def check(slots: ServerSlots, workers: int, pool_max: int) -> None:
     if want <= slots.free:
         return
     raise CapacityError(
-        f"--workers {workers} x HUB_POOL_MAX {pool_max} (+1 for migrations) = {want} "
+        f"--workers {workers} x (HUB_POOL_MAX + HUB_WRITE_POOL_MAX) {pool_max} "
+        f"(+1 for migrations) = {want} "
         f"connections, but the database server has {slots.free} free "
         f"(max_connections {slots.max_connections} - {slots.reserved} reserved - "
         f"{slots.in_use - 1} in use): lower --workers or HUB_POOL_MAX, or raise "

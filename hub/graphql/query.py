@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from importlib.metadata import version
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
+from strawberry.scalars import JSON
 
-from hub.domain.errors import InputError
+from hub.domain.errors import InputError, NotFound
 from hub.domain.filters import check_distance, check_first, decode_cursor, encode_cursor
 from hub.graphql.enums import FacilityCategory, InitiativeStatus
 from hub.graphql.inputs import FacilityFilterInput, GeoPointInput, to_filter, to_point
@@ -27,6 +28,16 @@ from hub.graphql.types import (
     PageInfo,
     Partnership,
 )
+
+
+@strawberry.type(description="One change of a facility, as its audit row holds it.")
+class AuditEntry:
+    action: str = strawberry.field(description="INSERT, UPDATE or ARCHIVE.")
+    actor: str = strawberry.field(description="The token's name, or the loader (hub load).")
+    at: dt.datetime
+    before: JSON | None = strawberry.field(
+        description="The changed fields before, by column (geometries as the MD5 of their WKB).")
+    after: JSON | None = strawberry.field(description="The same fields after.")
 
 
 @strawberry.type
@@ -155,3 +166,13 @@ class Query:
     async def data_sources(self, info: Ctx) -> list[DataSource]:
         return [DataSource(kind=d.kind, name=d.name, as_of=d.as_of, attribution=d.attribution)
                 for d in await info.context.reads.datasets()]
+
+    @strawberry.field(description="Every change of a facility, oldest first; archived "
+                      "facilities keep theirs. NOT_FOUND for an id no facility ever had.")
+    async def facility_history(self, info: Ctx, id: strawberry.ID) -> list[AuditEntry]:
+        rows = await info.context.reads.facility_history(_facility_id(id, "id"))
+        if rows is None:
+            raise NotFound(f"id: no facility {id}", "id")
+        return [AuditEntry(action=r.action, actor=r.actor, at=r.at,
+                           before=cast(JSON | None, r.before), after=cast(JSON | None, r.after))
+                for r in rows]

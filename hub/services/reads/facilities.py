@@ -324,6 +324,13 @@ async def by_code(db: Database, code: str) -> FacilityRow | None:
     return await db.fetch_one(query, {"code": code}, row=_FACILITY)
 
 
+async def archived_by_id(db: Database, facility_id: int) -> FacilityRow | None:
+    query = sql.SQL(
+        "SELECT {columns} FROM facility f WHERE f.id = %(id)s AND f.archived_at IS NOT NULL"
+    ).format(columns=COLUMNS)
+    return await db.fetch_one(query, {"id": facility_id}, row=_FACILITY)
+
+
 def _asked(asked: str, **columns: Any) -> tuple[str, FacilityRow]:
     return asked, FacilityRow(**columns)
 

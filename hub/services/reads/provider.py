@@ -10,10 +10,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from hub.db.pool import Database
-from hub.domain.closures import ClosureRule
 from hub.domain.covering import Pick
 from hub.domain.filters import FacilityFilter
-from hub.services.reads import calendar, catalog, coverage, datasets, facilities, municipalities
+from hub.domain.tokens import Principal
+from hub.services.reads import (
+    calendar,
+    catalog,
+    coverage,
+    datasets,
+    facilities,
+    history,
+    municipalities,
+    tokens,
+)
 from hub.services.reads.calendar import Session
 from hub.services.reads.catalog import (
     ConsultationRow,
@@ -28,6 +37,7 @@ from hub.services.reads.catalog import (
 from hub.services.reads.coverage import Report
 from hub.services.reads.datasets import DatasetRow
 from hub.services.reads.facilities import AliasRow, FacilityRow, Page
+from hub.services.reads.history import AuditRow
 from hub.services.reads.municipalities import MunicipalityRow
 
 
@@ -59,6 +69,13 @@ class Reads:
 
     async def facilities_by_ids(self, ids: Sequence[int]) -> dict[int, FacilityRow]:
         return await facilities.by_ids(self.db, ids)
+
+    async def archived_facility(self, facility_id: int) -> FacilityRow | None:
+        """A facility as it was archived (the answer of archiveFacility, nothing else)."""
+        return await facilities.archived_by_id(self.db, facility_id)
+
+    async def facility_history(self, facility_id: int) -> list[AuditRow] | None:
+        return await history.of_facility(self.db, facility_id)
 
     async def aliases_of(self, facility_ids: Sequence[int]) -> dict[int, list[AliasRow]]:
         return await facilities.aliases_of(self.db, facility_ids)
@@ -134,10 +151,6 @@ class Reads:
                        include_skipped: bool = False) -> list[Session]:
         return await calendar.sessions(self.db, first, last, facility_ids, include_skipped)
 
-    async def closure_rules(self, facility_ids: Sequence[int]
-                            ) -> dict[int, ClosureRule | None]:
-        return await calendar.closure_rules(self.db, facility_ids)
-
     async def datasets(self) -> list[DatasetRow]:
         return await datasets.listing(self.db)
 
@@ -148,3 +161,9 @@ class Reads:
     async def suggest_sites(self, flt: FacilityFilter | None, reach: float, count: int
                             ) -> tuple[Report, list[Pick]]:
         return await coverage.suggest_sites(self.db, flt, reach, count)
+
+    # Tokens.
+
+    async def principal(self, secret_hash: str) -> Principal | None:
+        """The token in use with this secret hash (None: unknown or revoked)."""
+        return await tokens.principal(self.db, secret_hash)
