@@ -15,15 +15,14 @@ import strawberry
 from anyio import to_thread
 from shapely.geometry import Point
 
+from hub.domain.errors import InputError, NotFound
 from hub.domain.filters import check_point
 from hub.domain.geojson import parse_geometry
+from hub.domain.tokens import Principal
 from hub.graphql.auth import writer
 from hub.graphql.enums import FacilityCategory, GeoJSON, LocationPrecision
-from hub.domain.errors import InputError, NotFound
-from hub.domain.tokens import Principal
 from hub.graphql.inputs import GeoPointInput
-from hub.graphql.query import Ctx
-from hub.graphql.types import Facility
+from hub.graphql.types import Ctx, Facility
 from hub.services.writes import facilities as writes
 from hub.services.writes.runner import Writes
 
