@@ -103,7 +103,8 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
-        return Context(reads=self.reads, loaders=Loaders(self.reads), writes=self.writes)
+        return Context(reads=self.reads, loaders=Loaders(self.reads), writes=self.writes,
+                       request=request)
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> Starlette:

@@ -1,10 +1,12 @@
-"""What every resolver gets: the read provider and the request's DataLoaders."""
+"""What every resolver gets: the read provider, the request's DataLoaders, and the request
+itself (its Authorization header decides who writes)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
 from hub.domain.filters import FacilityFilter
@@ -145,3 +147,6 @@ class Context:
     loaders: Loaders
     #: The write side (mutations); None where a context only reads (tests, exports).
     writes: Writes | None = None
+    #: The HTTP request, or the WebSocket of a subscription (both carry the headers); None
+    #: when a query runs outside a request (a test, a script).
+    request: HTTPConnection | None = None

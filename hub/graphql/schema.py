@@ -17,6 +17,7 @@ from hub.graphql.enums import GeoJSON
 from hub.graphql.errors import classify
 from hub.graphql.events import EventsQuery
 from hub.graphql.limits import executor_for, extension_for
+from hub.graphql.mutations import Mutation
 from hub.graphql.query import Query as ReadQuery
 
 GEOJSON_SCALAR = strawberry.scalar(
@@ -45,6 +46,7 @@ def make_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [extension_for(settings)]
     return HubSchema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(scalar_map={GeoJSON: GEOJSON_SCALAR}),
         extensions=extensions,
         execution_context_class=executor_for(settings),

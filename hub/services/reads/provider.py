@@ -12,6 +12,7 @@ from typing import Any
 from hub.db.pool import Database
 from hub.domain.covering import Pick
 from hub.domain.filters import FacilityFilter
+from hub.domain.tokens import Principal
 from hub.services.reads import (
     calendar,
     catalog,
@@ -21,6 +22,7 @@ from hub.services.reads import (
     facilities,
     history,
     municipalities,
+    tokens,
 )
 from hub.services.reads.calendar import Session
 from hub.services.reads.catalog import (
@@ -178,3 +180,9 @@ class Reads:
     async def facility_exists(self, facility_id: int) -> bool:
         """Archived facilities included."""
         return await events.facility_exists(self.db, facility_id)
+
+    # Tokens.
+
+    async def principal(self, secret_hash: str) -> Principal | None:
+        """The token in use with this secret hash (None: unknown or revoked)."""
+        return await tokens.principal(self.db, secret_hash)
