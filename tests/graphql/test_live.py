@@ -216,3 +216,15 @@ def test_a_subscription_over_the_limits_is_refused_like_a_query(two: Two) -> Non
         socket.close()
     assert message["type"] == "error", message
     assert message["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", message
+
+
+def test_a_subscription_for_an_unknown_municipality_is_bad_user_input(two: Two) -> None:
+    socket = _subscribe(two.b_url, ALERTS, {"code": "01999"})
+    try:
+        message = json.loads(socket.recv(timeout=10))
+    finally:
+        socket.close()
+    assert message["type"] in ("error", "next"), message
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT", message
+    assert "01999" in errors[0]["message"]
