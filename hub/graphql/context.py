@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
+from hub.db.listener import Listener
 from hub.domain.filters import FacilityFilter
 from hub.services.reads.catalog import (
     ConsultationRow,
@@ -150,3 +151,5 @@ class Context:
     #: The HTTP request, or the WebSocket of a subscription (both carry the headers); None
     #: when a query runs outside a request (a test, a script).
     request: HTTPConnection | None = None
+    #: This process's LISTEN connection, for subscriptions (hub.db.listener).
+    listener: Listener | None = None

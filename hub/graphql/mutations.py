@@ -141,7 +141,7 @@ def _permit(who: Principal) -> Callable[[int], None]:
 
 
 @strawberry.type
-class Mutation:
+class FacilityMutation:
     @strawberry.mutation(description="Needs a token; an editor's only for its operator.")
     async def create_facility(self, info: Ctx, input: FacilityInput) -> Facility:
         who = await writer(info)

@@ -1,6 +1,6 @@
 """The Query root's reads of facilities, municipalities, partnerships, initiatives, the
-consultation calendar and the data sources; coverage is in hub.graphql.coverage (the
-contract's events and alerts are not served yet)."""
+consultation calendar and the data sources; coverage is in hub.graphql.coverage, events
+and their clashes in hub.graphql.events, alerts in hub.graphql.live."""
 
 from __future__ import annotations
 

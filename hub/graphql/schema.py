@@ -17,7 +17,8 @@ from hub.graphql.enums import GeoJSON
 from hub.graphql.errors import classify
 from hub.graphql.events import EventsQuery
 from hub.graphql.limits import executor_for, extension_for
-from hub.graphql.mutations import Mutation
+from hub.graphql.live import AlertMutation, AlertsQuery, Subscription
+from hub.graphql.mutations import FacilityMutation
 from hub.graphql.query import Query as ReadQuery
 
 GEOJSON_SCALAR = strawberry.scalar(
@@ -28,8 +29,13 @@ GEOJSON_SCALAR = strawberry.scalar(
 )
 
 @strawberry.type(name="Query")
-class Query(ReadQuery, CoverageQuery, EventsQuery):
-    """Every read of the contract: facilities and their relations, coverage, events."""
+class Query(ReadQuery, CoverageQuery, EventsQuery, AlertsQuery):
+    """Every read of the contract: facilities and their relations, coverage, events, alerts."""
+
+
+@strawberry.type(name="Mutation")
+class Mutation(FacilityMutation, AlertMutation):
+    """Every write: each needs a token (hub.graphql.auth)."""
 
 
 class HubSchema(strawberry.Schema):
@@ -47,6 +53,7 @@ def make_schema(settings: Settings) -> strawberry.Schema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map={GeoJSON: GEOJSON_SCALAR}),
         extensions=extensions,
         execution_context_class=executor_for(settings),

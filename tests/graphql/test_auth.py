@@ -19,6 +19,7 @@ from starlette.responses import Response
 from hub.api.app import HubGraphQL
 from hub.config import Settings
 from hub.db.engine import make_engine
+from hub.db.listener import Listener
 from hub.db.pool import Database
 from hub.domain.tokens import hash_prefix, hash_secret
 from hub.graphql.auth import writer
@@ -196,7 +197,7 @@ def test_the_app_puts_the_request_in_the_context(made: Tokens) -> None:
     """What the mutations' writer() reads: the request the app's get_context was given."""
     async def run() -> Context:
         db = Database(made.url, 15_000, 1, 1)
-        app = HubGraphQL(Reads(db), Writes(made.url, Settings()), Settings())
+        app = HubGraphQL(Reads(db), Writes(made.url, Settings()), Listener(made.url), Settings())
         return await app.get_context(request, Response())
 
     request = _request("Bearer x")

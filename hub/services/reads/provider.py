@@ -14,6 +14,7 @@ from hub.domain.covering import Pick
 from hub.domain.filters import FacilityFilter
 from hub.domain.tokens import Principal
 from hub.services.reads import (
+    alerts,
     calendar,
     catalog,
     coverage,
@@ -24,6 +25,7 @@ from hub.services.reads import (
     municipalities,
     tokens,
 )
+from hub.services.reads.alerts import AlertRow
 from hub.services.reads.calendar import Session
 from hub.services.reads.catalog import (
     ConsultationRow,
@@ -75,6 +77,16 @@ class Reads:
     async def archived_facility(self, facility_id: int) -> FacilityRow | None:
         """A facility as it was archived (the answer of archiveFacility, nothing else)."""
         return await facilities.archived_by_id(self.db, facility_id)
+
+    async def facility_matches(self, flt: FacilityFilter | None, facility_id: int) -> bool:
+        return await facilities.matches(self.db, flt, facility_id)
+
+    async def alerts(self, since: dt.datetime | None, municipality_code: str | None
+                     ) -> list[AlertRow]:
+        return await alerts.listing(self.db, since, municipality_code)
+
+    async def alerts_by_ids(self, ids: Sequence[int]) -> dict[int, AlertRow]:
+        return await alerts.by_ids(self.db, ids)
 
     async def facility_history(self, facility_id: int) -> list[AuditRow] | None:
         return await history.of_facility(self.db, facility_id)
