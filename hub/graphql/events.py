@@ -1,6 +1,7 @@
 """The shared event calendar and its clashes (contract: Event, EventConflict, events,
-eventConflicts; additions: Event.code, datePrecision, note, sources, EventConflict.gapDays
-and the organizerId filter of events). What counts as a clash is in hub.domain.conflicts."""
+eventConflicts, createEvent; additions: Event.code, datePrecision, note, sources,
+EventConflict.gapDays and the organizerId filter of events). What counts as a clash is in
+hub.domain.conflicts."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from anyio import to_thread
 
 from hub.domain.errors import InputError
+from hub.graphql.auth import writer
 from hub.graphql.enums import Audience, DatePrecision
 from hub.graphql.types import Ctx, Facility
 from hub.services.reads.events import Conflict, EventRow
+from hub.services.writes import events as event_writes
 
 
 @strawberry.type(description="A seminar, course, co-hosted event or campaign.")
@@ -115,3 +119,36 @@ class EventsQuery:
     ) -> list[EventConflict]:
         found = await info.context.reads.event_conflicts(from_, to, window_days)
         return [EventConflict.of(c) for c in found]
+
+
+@strawberry.input
+class EventInput:
+    title: str
+    organizer_ids: list[strawberry.ID] = strawberry.field(
+        description="Host first; co-hosts after.")
+    audiences: list[Audience]
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    venue_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class EventMutation:
+    @strawberry.mutation(description="Needs a token; an editor's only for events its "
+                         "operator hosts (the first organizer).")
+    async def create_event(self, info: Ctx, input: EventInput) -> Event:
+        who = await writer(info)
+        writes = info.context.writes
+        if writes is None:
+            raise RuntimeError("this context has no write side")
+        values = {"title": input.title, "organizer_ids": list(input.organizer_ids),
+                  "audiences": [a.value for a in input.audiences],
+                  "starts_at": input.starts_at, "ends_at": input.ends_at,
+                  "venue_id": input.venue_id}
+
+        def permit(operator_id: int) -> None:
+            who.require_change(operator_id, f"an event hosted by operator {operator_id}")
+
+        event_id = await to_thread.run_sync(writes.run, lambda conn: event_writes.create_event(
+            conn, values, who.name, permit))
+        return Event.of((await info.context.reads.events_by_ids([event_id]))[event_id])

@@ -15,7 +15,7 @@ from hub.config import Settings
 from hub.graphql.coverage import CoverageQuery
 from hub.graphql.enums import GeoJSON
 from hub.graphql.errors import classify
-from hub.graphql.events import EventsQuery
+from hub.graphql.events import EventMutation, EventsQuery
 from hub.graphql.limits import executor_for, extension_for
 from hub.graphql.live import AlertMutation, AlertsQuery, Subscription
 from hub.graphql.mutations import FacilityMutation
@@ -34,7 +34,7 @@ class Query(ReadQuery, CoverageQuery, EventsQuery, AlertsQuery):
 
 
 @strawberry.type(name="Mutation")
-class Mutation(FacilityMutation, AlertMutation):
+class Mutation(FacilityMutation, EventMutation, AlertMutation):
     """Every write: each needs a token (hub.graphql.auth)."""
 
 

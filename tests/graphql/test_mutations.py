@@ -181,3 +181,34 @@ def test_an_archived_facility_leaves_the_reads_and_keeps_its_history(hub: Hub) -
     assert history[-1]["action"] == "ARCHIVE"
     again = hub.post(ARCHIVE, {"id": target["id"], "v": target["version"] + 1}, "admin")
     assert _code(again) == "NOT_FOUND"
+
+
+CREATE_EVENT = """mutation ($input: EventInput!) {
+  createEvent(input: $input) { id title audiences organizers { code } version } }"""
+
+
+def test_create_event_by_role_and_the_clash_it_makes(hub: Hub) -> None:
+    city = hub.facility("sapporo-citizen-activity-support-centre")["id"]
+    pref = hub.facility("pref-citizen-activity-centre")["id"]
+    seminar = {"title": "NPO会計講座", "audiences": ["NPOS"],
+               "startsAt": "2019-06-03T13:00:00+09:00", "endsAt": "2019-06-03T16:00:00+09:00"}
+    rows = hub.audit_rows()
+    assert _code(hub.post(CREATE_EVENT, {"input": {**seminar, "organizerIds": [city]}})) \
+        == "UNAUTHENTICATED"
+    assert _code(hub.post(CREATE_EVENT, {"input": {**seminar, "organizerIds": [pref]}},
+                          "sapporo")) == "FORBIDDEN"
+    backwards = {**seminar, "organizerIds": [city], "endsAt": "2019-06-02T10:00:00+09:00"}
+    assert _code(hub.post(CREATE_EVENT, {"input": backwards}, "sapporo")) == "BAD_USER_INPUT"
+    assert hub.audit_rows() == rows
+    made = hub.post(CREATE_EVENT, {"input": {**seminar, "organizerIds": [city]}}, "sapporo")
+    assert "errors" not in made, made
+    assert made["data"]["createEvent"]["organizers"] == [
+        {"code": "sapporo-citizen-activity-support-centre"}]
+    theirs = {**seminar, "organizerIds": [pref], "startsAt": "2019-06-10T13:00:00+09:00",
+              "endsAt": "2019-06-10T16:00:00+09:00"}
+    assert "errors" not in hub.post(CREATE_EVENT, {"input": theirs}, "hokkaido")
+    assert hub.audit_rows() == rows + 2
+    clashes = hub.server.data('{ eventConflicts(from: "2019-06-01", to: "2019-06-30") '
+                              "{ a { title } b { title } sharedAudiences } }")["eventConflicts"]
+    assert clashes == [{"a": {"title": "NPO会計講座"}, "b": {"title": "NPO会計講座"},
+                        "sharedAudiences": ["NPOS"]}]
