@@ -173,6 +173,8 @@ def _set_services(conn: Connection, facility_id: int, codes: list[str]) -> None:
 
 
 def _check_services(conn: Connection, codes: list[str]) -> None:
+    if not codes:
+        return
     known = set(conn.scalars(select(Service.code).where(Service.code.in_(codes))))
     unknown = [c for c in codes if c not in known]
     if unknown:
@@ -205,7 +207,9 @@ def create_facility(conn: Connection, given: Mapping[str, Any], actor: str,
                           _multi(area) if area is not None else None)
     facility_id = int(conn.execute(insert(Facility).values(_bind(row)).returning(Facility.id))
                       .scalar_one())
-    _set_services(conn, facility_id, [s.code for s in seed.services])
+    if seed.services:  # a new facility has none to keep or remove
+        conn.execute(insert(FacilityService), [
+            {"facility_id": facility_id, "service_code": s.code} for s in seed.services])
     audit(conn, "facility", seed.code, "INSERT", actor, None,
           {**row, "services": [s.code for s in seed.services]})
     return Written("CREATED", facility_id, 1)

@@ -376,7 +376,8 @@ def _create(ctx: _Context, numbered: NumberedRow, code: str, municipality: str |
     given: dict[str, Any] = {
         "code": code, "category": ctx.options.category, "operator_id": operator,
         "municipality_code": municipality, "location": location,
-        "location_precision": "BUILDING" if location is not None else None,
+        "location_precision": "BUILDING" if location is not None else (
+            "WARD" if ctx.places.is_ward[municipality] else "MUNICIPALITY"),
         "sources": [ctx.report.citation], "service_codes": [],
         **_texts(rec),
     }
