@@ -157,7 +157,8 @@ def test_new_rows_are_created_through_the_write_path_citing_the_file(seeded_copy
     two = _facility(seeded_copy, "test-0002")
     assert two["location_precision"] == "MUNICIPALITY" and two["municipality_code"] == "01217"
     with seeded_copy.connect() as conn:
-        operators = dict(conn.execute(text("SELECT code, id FROM operator")).all())
+        operators: dict[str, int] = {
+            c: int(i) for c, i in conn.execute(text("SELECT code, id FROM operator"))}
         inside = conn.scalar(text(
             "SELECT ST_Covers(boundary, (SELECT location FROM facility WHERE code = :c))"
             " FROM municipality WHERE code = '01217'"), {"c": "test-0002"})
@@ -208,7 +209,8 @@ def test_a_ward_facility_is_matched_by_a_row_of_its_city(seeded_copy: Engine) ->
 
 def test_importing_the_same_file_again_changes_nothing(seeded_copy: Engine) -> None:
     rows = [_new(1, **{"緯度": IN_EBETSU[0], "経度": IN_EBETSU[1]}), _new(2),
-            row(**{CODE_COLUMN: EBETSU, "名称": "江別市民活動センター・あい", "市区町村名": "江別市"})]
+            row(**{CODE_COLUMN: EBETSU, "名称": "江別市民活動センター・あい",
+                   "市区町村名": "江別市"})]
     first = _run(seeded_copy, csv_bytes(rows))
     assert (len(first.added), len(first.left)) == (2, 1)
     before = _state(seeded_copy)
