@@ -72,6 +72,8 @@ class RowError:
     reason: str
     #: "row" for a CSV line as a spreadsheet numbers it, "feature" for a GeoJSON feature.
     unit: str = "row"
+    #: The contract's error code: a bad value, or FORBIDDEN, CONFLICT from the write path.
+    code: str = "BAD_USER_INPUT"
 
     def __str__(self) -> str:
         where = [] if self.row is None else [f"{self.unit} {self.row}"]

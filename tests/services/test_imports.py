@@ -11,6 +11,7 @@ import pytest
 import shapely
 from sqlalchemy import Connection, Engine, text
 
+from hub.domain.errors import HubError
 from hub.domain.public_facility_csv import CODE_COLUMN
 from hub.services.writes.imports import ImportOptions, ImportReport, import_facilities
 from tests.public_facility_files import csv_bytes, geojson_bytes, row
@@ -124,17 +125,18 @@ def test_new_rows_need_a_category_and_an_operator(seeded_copy: Engine) -> None:
 
 
 def test_a_refused_permit_rejects_the_file(seeded_copy: Engine) -> None:
-    def forbid(_operator_id: int) -> None:
-        from hub.domain.errors import HubError
+    class Forbidden(HubError):
+        code = "FORBIDDEN"
 
-        raise HubError("you may not change this operator's records")
+    def forbid(_operator_id: int) -> None:
+        raise Forbidden("you may not change this operator's records")
 
     before = _state(seeded_copy)
     with seeded_copy.begin() as conn:
         report = import_facilities(conn, csv_bytes([_new(1)]), "x.csv", permit=forbid,
                                    max_bytes=10_000, max_rows=10, options=NEW_FACILITIES)
-    assert [(e.row, e.reason) for e in report.errors] == [
-        (2, "you may not change this operator's records")]
+    assert [(e.row, e.code, e.reason) for e in report.errors] == [
+        (2, "FORBIDDEN", "you may not change this operator's records")]
     assert _state(seeded_copy) == before
 
 

@@ -284,7 +284,7 @@ def _write_rows(ctx: _Context, read: ReadFile, track: Track) -> None:
             step.rollback()
             column = _COLUMN_OF.get(exc.field or "")
             reason = exc.message.removeprefix(f"{exc.field}: ") if exc.field else exc.message
-            ctx.report.errors.append(RowError(numbered.row, column, reason, unit))
+            ctx.report.errors.append(RowError(numbered.row, column, reason, unit, exc.code))
 
 
 def _municipality(rec: PublicFacilityRow, places: Places) -> str | None:
