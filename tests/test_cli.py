@@ -4,6 +4,7 @@ they check is the command, not the borders."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ import psycopg
 from hub import localdb
 from hub.config import Settings
 from hub.db import migrate
-from tests.conftest import create_database, drop_database
+from tests.conftest import GEODATA, create_database, drop_database
 
 
 def _hub(env_home: Path, *args: str, timeout: float = 120,
@@ -123,6 +124,26 @@ def test_load_of_loaded_data_reports_everything_left(tmp_path: Path,
         assert (added.strip(), changed.strip()) == ("0", "0"), name
         assert int(left) > 0, name
     assert "出典：国土数値情報（行政区域データ）" in second.stdout
+    assert "出典：総務省『住民基本台帳に基づく人口" in second.stdout
+    _prints_the_places_credit(second.stdout, seeded_copy_url)
+
+
+def _prints_the_places_credit(stdout: str, database_url: str) -> None:
+    """facility_places.csv's credit (FACILITY_PLACES.md): the coordinates are from Wikipedia
+    articles (CC BY-SA 4.0, cite the article), the addresses and hours from the prefecture's,
+    the cities' and the facilities' pages; printed as dataSources shows it."""
+    with (GEODATA / "facility_places.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    articles = {r["coord_source_url"] for r in rows if r["coord_source_url"]}
+    pages = {r["address_source_url"] for r in rows if r["address_source_url"]}
+    assert len(articles) == 3  # かでる2・7, CoCoDe, the park (two through Wikipedia mirrors)
+    [line] = [ln for ln in stdout.splitlines() if "Wikipedia (CC BY-SA 4.0)" in ln]
+    assert set(line.split()) >= articles
+    assert all(page in stdout for page in pages)
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT attribution FROM dataset WHERE kind = 'facility_places'").fetchone()
+    assert row is not None and row[0] in stdout
 
 
 def test_load_of_a_broken_file_names_it_and_fails(cluster: Settings, tmp_path: Path) -> None:

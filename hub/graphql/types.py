@@ -8,6 +8,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
+from hub.domain.closures import read_closures
 from hub.domain.opening_hours import availability_note, read_hours
 from hub.graphql.context import Context
 from hub.graphql.enums import (
@@ -420,8 +421,11 @@ class Consultation:
                       "source page) and applied to its sessions; false means the calendar "
                       "keeps every date because its closures are unknown.")
     async def closures_known(self, info: Ctx) -> bool:
-        rules = await info.context.reads.closure_rules([self.row.facility_id])
-        return rules[self.row.facility_id] is not None
+        # Read from the facility's row through its DataLoader: a calendar of many sessions
+        # costs one batched statement (shared with `facility`), not one per session.
+        row = await info.context.loaders.facility.load(self.row.facility_id)
+        assert row is not None  # consultations are only listed for live facilities
+        return read_closures(row.closed_days, row.hours) is not None
 
 
 @strawberry.type
@@ -435,4 +439,5 @@ class ConsultationSession:
     skip_reason: str | None = strawberry.field(
         default=None, description="Why it is left out: the holiday's name (e.g. 春分の日), the "
         "closed days as the facility's page writes them (e.g. 日曜日, 年末年始(...)), or "
-        "予定の例外 (EXDATE).")
+        "予定の例外 (EXDATE) for an exception of the consultation's own rule; every reason "
+        "that applies, separated by 、.")

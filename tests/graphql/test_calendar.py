@@ -5,9 +5,16 @@ every date and says its closures are unknown."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import LiveServer
+import yaml
+from sqlalchemy import Engine
+
+from hub.resources import SEED_DIR
+from hub.services.loading.seed import load_seed
+from tests.conftest import LiveServer, live_server
 
 CITY, PLAZA = "sapporo-gender-equality-centre", "pref-womens-plaza"
 
@@ -76,3 +83,59 @@ def test_closures_are_known_for_the_plaza_and_unknown_for_the_city_centre(
     known = {s["consultation"]["facility"]["code"]: s["consultation"]["closuresKnown"]
              for s in _sessions(server, skipped=True)}
     assert known == {PLAZA: True, CITY: False}
+
+
+# ---- exceptions of a rule (EXDATE), as an editor adds them -------------------------------
+#
+# An editor who learns that a session will not be held adds an EXDATE line to the rule in
+# geodata/consultations.yaml and runs `hub load --seed` (load_seed): the seed set's checks
+# must take the line, and the calendar must leave the session out and, asked, say why.
+
+EXCEPTIONS = {
+    # one start: the 2nd Friday's evening session at the city centre (closures unknown)
+    CITY: "EXDATE:20171208T180000",
+    # whole days: a plain Wednesday, and the equinox the plaza is closed on anyway
+    PLAZA: "EXDATE;VALUE=DATE:20171115,20180321",
+}
+EXCEPTION = "予定の例外 (EXDATE)"
+
+
+def _seed_with_exceptions(tmp_path: Path) -> Path:
+    directory = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, directory)
+    path = directory / "consultations.yaml"
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for record in records:
+        record["rule"] += "\n" + EXCEPTIONS[record["facility"]]
+    path.write_text(yaml.safe_dump(records, allow_unicode=True), encoding="utf-8")
+    return directory
+
+
+def test_an_exdate_an_editor_adds_leaves_the_session_out_and_says_why(
+        tmp_path: Path, seeded_copy: Engine, seeded_copy_url: str) -> None:
+    loaded = load_seed(seeded_copy, _seed_with_exceptions(tmp_path))
+    assert len(loaded["consultations.yaml"].changed) == 2
+    with live_server(seeded_copy_url) as server:
+        held = _sessions(server, skipped=False)
+        asked = _sessions(server, skipped=True)
+        rules = server.data("{ consultationSessions(from: \"2017-11-01\", to: \"2017-11-30\")"
+                            " { consultation { rule facility { code } } } }")
+    cancelled = {("2017-12-08", CITY), ("2017-11-15", PLAZA)}
+    assert [(s["startsAt"], s["endsAt"], s["consultation"]["facility"]["code"])
+            for s in held] == [e for e in _expected() if (e[0][:10], e[2]) not in cancelled]
+    assert not any(s["skipped"] or s["skipReason"] for s in held)
+    skipped = [(s["startsAt"], s["consultation"]["facility"]["code"], s["skipReason"])
+               for s in asked if s["skipped"]]
+    assert skipped == [
+        ("2017-11-15T13:15:00+09:00", PLAZA, EXCEPTION),
+        ("2017-12-08T18:00:00+09:00", CITY, EXCEPTION),
+        ("2018-03-21T13:15:00+09:00", PLAZA, f"春分の日、{EXCEPTION}"),
+    ]
+    assert [(s["startsAt"], s["endsAt"], s["consultation"]["facility"]["code"])
+            for s in asked if not s["skipped"]] == [
+        e for e in _expected() if (e[0][:10], e[2]) not in cancelled]
+    # the city centre's closures stay unknown: only its own rule's exception removes a date
+    assert {s["consultation"]["facility"]["code"]: s["consultation"]["closuresKnown"]
+            for s in asked} == {PLAZA: True, CITY: False}
+    assert {s["consultation"]["facility"]["code"]: s["consultation"]["rule"].splitlines()[-1]
+            for s in rules["consultationSessions"]} == EXCEPTIONS

@@ -3,7 +3,23 @@ at the synthetic database serves only synthetic facilities, the real one none.""
 
 from __future__ import annotations
 
-from tests.conftest import SYNTHETIC_COUNT, LiveServer
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from hub.db.engine import make_engine
+from hub.resources import SEED_DIR
+from hub.services.loading.seed import load_seed
+from tests.conftest import (
+    SYNTHETIC_COUNT,
+    LiveServer,
+    create_database,
+    drop_database,
+    live_server,
+)
 
 PAGE_WITH_RELATIONS = """query ($first: Int) { facilities(first: $first) { edges { node {
     code operator { name level } municipality { nameJa subprefecture }
@@ -52,3 +68,84 @@ def test_the_synthetic_database_serves_only_synthetic_facilities(
     calendar = '{ consultationSessions(from: "2024-04-01", to: "2024-04-30") { startsAt } }'
     assert server.data(calendar)["consultationSessions"]
     assert synthetic_server.data(calendar)["consultationSessions"] == []
+
+
+# ---- consultations: closures per facility --------------------------------------------------
+#
+# The seed set has two consultations; to see whether the calendar's per-facility lookups
+# (closuresKnown, the closure rules behind skipped sessions) are batched, every facility
+# gets one, in a database of this module's own.
+
+EVERYWHERE = "hub_consultations_everywhere"
+
+
+@pytest.fixture(scope="module")
+def consultations_everywhere(database_url: str, seeded_template: str,
+                             tmp_path_factory: pytest.TempPathFactory
+                             ) -> Iterator[LiveServer]:
+    """The hub on a copy of the seed set in which every facility holds a consultation on
+    Mondays, Wednesdays and Saturdays at 10:00."""
+    directory = tmp_path_factory.mktemp("seed") / "seed"
+    shutil.copytree(SEED_DIR, directory)
+    facilities = yaml.safe_load((directory / "facilities.yaml").read_text(encoding="utf-8"))
+    path = directory / "consultations.yaml"
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    records += [{"code": f"{f['code']}-weekly-consultation", "facility": f["code"],
+                 "title": "毎週の相談", "duration_minutes": 60, "reservation_required": False,
+                 "rule": "RRULE:FREQ=WEEKLY;BYDAY=MO,WE,SA;BYHOUR=10;BYMINUTE=0;BYSECOND=0",
+                 "sources": ["tests/graphql/test_dataloaders.py"]} for f in facilities]
+    path.write_text(yaml.safe_dump(records, allow_unicode=True), encoding="utf-8")
+    url = create_database(database_url, EVERYWHERE, template=seeded_template)
+    engine = make_engine(url)
+    try:
+        load_seed(engine, directory)
+    finally:
+        engine.dispose()
+    with live_server(url) as live:
+        yield live
+    drop_database(database_url, EVERYWHERE)
+
+
+def _cost(server: LiveServer, query: str, variables: dict[str, Any]
+          ) -> tuple[int, dict[str, Any]]:
+    before = server.statements
+    data = server.data(query, variables)
+    return server.statements - before, data
+
+
+PAGE_WITH_CONSULTATIONS = """query ($first: Int) { facilities(first: $first) { edges { node {
+    code consultations { title closuresKnown facility { code } } } } } }"""
+
+
+def test_closures_known_on_a_page_of_100_costs_what_it_costs_on_a_page_of_10(
+        consultations_everywhere: LiveServer) -> None:
+    small, ten = _cost(consultations_everywhere, PAGE_WITH_CONSULTATIONS, {"first": 10})
+    large, hundred = _cost(consultations_everywhere, PAGE_WITH_CONSULTATIONS, {"first": 100})
+    consultations = [c for e in hundred["facilities"]["edges"]
+                     for c in e["node"]["consultations"]]
+    assert len(ten["facilities"]["edges"]) == 10
+    assert len(consultations) == 34 + 2  # one per facility, and the seed set's two
+    assert {c["closuresKnown"] for c in consultations} == {True, False}
+    assert large == small
+    assert small <= 3  # the page, the consultations, their facilities (closuresKnown too)
+
+
+CALENDAR = """query ($from: Date!, $to: Date!) {
+  consultationSessions(from: $from, to: $to, includeSkipped: true) {
+    startsAt skipped skipReason consultation { closuresKnown facility { code } } } }"""
+
+
+def test_a_calendar_of_hundreds_of_sessions_costs_what_one_day_costs(
+        consultations_everywhere: LiveServer) -> None:
+    one_day, day = _cost(consultations_everywhere, CALENDAR,
+                         {"from": "2017-12-27", "to": "2017-12-27"})
+    winter, weeks = _cost(consultations_everywhere, CALENDAR,
+                          {"from": "2017-12-18", "to": "2018-01-15"})
+    assert len(day["consultationSessions"]) == 34 + 1  # every facility, and the plaza's
+    sessions = weeks["consultationSessions"]
+    assert len(sessions) > 400
+    reasons = {s["skipReason"] for s in sessions if s["skipped"]}
+    assert {"成人の日", "元日、年末年始(12月29日から1月3日)"} <= reasons  # closures applied ...
+    assert {s["consultation"]["closuresKnown"] for s in sessions} == {True, False}
+    assert winter == one_day  # ... without a statement per session or per facility
+    assert one_day <= 3  # the consultations, their closure rules, their facilities

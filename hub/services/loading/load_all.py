@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from hub.db.models import Facility, Municipality
+from hub.db.models import Dataset, Facility, Municipality
 from hub.resources import SEED_DIR
 from hub.services.loading.boundaries import load_boundaries
 from hub.services.loading.population import load_population
@@ -66,7 +66,17 @@ def load(
             on_file(name, stats)
 
         load_seed(engine, seed_dir, actor, report=seen)
+        if (credit := _places_credit(engine)) is not None:
+            report.attributions.append(credit)
     return report
+
+
+def _places_credit(engine: Engine) -> str | None:
+    """The credit of facility_places.csv as the seed load just stored it (the seed set
+    reads that file with its own), so the printed words are the ones dataSources shows."""
+    with engine.connect() as conn:
+        return conn.scalar(
+            select(Dataset.attribution).where(Dataset.kind == "facility_places"))
 
 
 def is_empty(engine: Engine) -> tuple[bool, bool]:

@@ -64,13 +64,16 @@ async def sessions(db: Database, first: dt.date, last: dt.date,
     for consultation in rows:
         length = dt.timedelta(minutes=consultation.duration_minutes)
         rule = rules[consultation.facility_id]
-        for start in occurrences(consultation.rule, first, last, consultation.timezone):
-            reason = closure_reason(rule, start.date()) if rule is not None else None
+        held = occurrences(consultation.rule, first, last, consultation.timezone)
+        # Asked for, a session the rule's EXDATE cancels comes back too, with every reason
+        # (an exception that falls on a holiday is both).
+        excepted = (set(cancelled(consultation.rule, first, last, consultation.timezone))
+                    if include_skipped else set())
+        for start in sorted({*held, *excepted}):
+            reasons = [closure_reason(rule, start.date()) if rule is not None else None,
+                       CANCELLED_BY_RULE if start in excepted else None]
+            reason = "、".join(r for r in reasons if r is not None) or None
             if reason is None or include_skipped:
                 found.append(Session(consultation, start, start + length, reason))
-        if include_skipped:
-            found.extend(
-                Session(consultation, start, start + length, CANCELLED_BY_RULE)
-                for start in cancelled(consultation.rule, first, last, consultation.timezone))
     found.sort(key=lambda s: (s.starts_at, s.consultation.id))
     return found

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from hub.db.pool import Database
-from hub.domain.closures import ClosureRule
 from hub.domain.covering import Pick
 from hub.domain.filters import FacilityFilter
 from hub.services.reads import (
@@ -149,10 +148,6 @@ class Reads:
     async def sessions(self, first: dt.date, last: dt.date, facility_ids: Sequence[int] | None,
                        include_skipped: bool = False) -> list[Session]:
         return await calendar.sessions(self.db, first, last, facility_ids, include_skipped)
-
-    async def closure_rules(self, facility_ids: Sequence[int]
-                            ) -> dict[int, ClosureRule | None]:
-        return await calendar.closure_rules(self.db, facility_ids)
 
     async def datasets(self) -> list[DatasetRow]:
         return await datasets.listing(self.db)
