@@ -11,6 +11,7 @@ import pytest
 import shapely
 from sqlalchemy import Connection, Engine, text
 
+from hub.domain.codes import code6
 from hub.domain.errors import HubError
 from hub.domain.public_facility_csv import CODE_COLUMN
 from hub.services.writes.imports import ImportOptions, ImportReport, import_facilities
@@ -229,6 +230,33 @@ def test_an_empty_cell_leaves_what_the_hub_knows(seeded_copy: Engine) -> None:
     kept = _facility(seeded_copy, "test-0001")
     assert (kept["building"], kept["url"], kept["name_kana"]) == (
         "3階", "https://example.jp/", "エベツテストシセツ")
+
+
+def test_a_file_written_from_the_hubs_own_facilities_changes_nothing(
+    seeded_copy: Engine,
+) -> None:
+    """What the CSV export (issue 11) is to write: the standard's columns, the code in 備考,
+    coordinates with 7 decimals, empty where nothing is known; importing it is a no-op."""
+    with seeded_copy.connect() as conn:
+        facilities = conn.execute(text(
+            "SELECT f.code, f.municipality_code, m.name_ja AS municipality, f.name_ja,"
+            " f.name_kana, f.address, f.building, round(ST_Y(f.location)::numeric, 7) AS lat,"
+            " round(ST_X(f.location)::numeric, 7) AS lon, f.phone, f.url, f.hours"
+            " FROM facility f LEFT JOIN municipality m ON m.code = f.municipality_code"
+            " ORDER BY f.code")).mappings().all()
+    rows = [row(**{
+        CODE_COLUMN: code6(f["municipality_code"] or "01000"), "NO": str(n),
+        "都道府県名": "北海道", "市区町村名": f["municipality"] or "", "名称": f["name_ja"],
+        "名称_カナ": f["name_kana"] or "", "住所": f["address"] or "", "方書": f["building"] or "",
+        "緯度": str(f["lat"] or ""), "経度": str(f["lon"] or ""), "電話番号": f["phone"] or "",
+        "URL": f["url"] or "", "利用可能日時特記事項": f["hours"] or "",
+        "備考": f"code={f['code']}"}) for n, f in enumerate(facilities, start=1)]
+    before = _state(seeded_copy)
+    report = _run(seeded_copy, csv_bytes(rows, "utf-8-sig"), options=ImportOptions())
+    assert not report.errors, report.errors
+    assert (len(report.added), len(report.changed), len(report.left)) == (0, 0, len(rows))
+    assert {o.matched_by for o in report.left} == {"code"}
+    assert _state(seeded_copy) == before
 
 
 # ---- dry run --------------------------------------------------------------------------------
