@@ -243,7 +243,7 @@ def _context(conn: Connection, report: ImportReport, options: ImportOptions, per
                                           "operator has that id or code"))
         else:
             default_operator = int(found[0])
-    if report.errors and any(e.row is None for e in report.errors):
+    if any(e.row is None for e in report.errors):
         return None
     by_code: dict[str, _Known] = {}
     by_name: dict[str, list[_Known]] = defaultdict(list)
