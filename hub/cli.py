@@ -1,5 +1,5 @@
-"""The ``hub`` command: options and output of serve, load, coverage, export-schema, dev synth
-and the database commands, wired to the modules that do the work."""
+"""The ``hub`` command: options and output of serve, load, coverage, export-schema, dev synth,
+token and the database commands, wired to the modules that do the work."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ app.add_typer(dev_app, name="dev")
 import_app = typer.Typer(help="Bulk import of open data (公共施設一覧 CSV or GeoJSON).",
                          no_args_is_help=True)
 app.add_typer(import_app, name="import")
+token_app = typer.Typer(help="API tokens: writes need one, reads do not.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -340,6 +342,111 @@ def synth(
     finally:
         engine.dispose()
     print(url)
+
+
+class TokenRole(StrEnum):
+    admin = "admin"
+    editor = "editor"
+
+
+class TokenScope(StrEnum):
+    bulk = "bulk"
+
+
+def _token_engine() -> Engine:
+    from hub.db import migrate
+    from hub.db.engine import make_engine
+
+    engine = make_engine(_database_url(get_settings()))
+    migrate.upgrade(engine)
+    return engine
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[TokenRole, typer.Option(
+        help="admin: every record; editor: its operator's records only.",
+        case_sensitive=False)],
+    operator: Annotated[str | None, typer.Option(
+        help="The editor's operator: its id as the API shows it, or its code in "
+             "operators.yaml (e.g. sapporo).")] = None,
+    scope: Annotated[list[TokenScope] | None, typer.Option(
+        help="An extra right (repeat for several): bulk.", case_sensitive=False)] = None,
+    name: Annotated[str | None, typer.Option(
+        help="A name for listings and audit rows (default: role and operator).")] = None,
+) -> None:
+    """Make a token and print its secret, once: only its hash is kept."""
+    from hub.domain.errors import HubError
+    from hub.services import tokens
+
+    engine = _token_engine()
+    try:
+        with engine.begin() as conn:
+            info, secret = tokens.create(conn, role.value, operator,
+                                         [s.value for s in scope or []], name)
+    except HubError as exc:
+        raise _fail(exc.message) from exc
+    finally:
+        engine.dispose()
+    holder = "every operator" if info.operator_code is None else \
+        f"operator {info.operator_code} ({info.operator_name}, id {info.operator_id})"
+    scopes = f", scopes {', '.join(info.scopes)}" if info.scopes else ""
+    _say(f"created token {info.id} '{info.name}': {info.role} for {holder}{scopes}")
+    _say("the secret follows; it is shown only this once and cannot be shown again: keep it "
+         "where the partner app reads it, and send it as 'Authorization: Bearer <secret>'")
+    print(secret)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Every token with its role, operator, scopes and dates; never a secret or hash. A
+    table on a terminal, tab-separated lines with a header in a pipe."""
+    from hub.services import tokens
+
+    engine = _token_engine()
+    try:
+        with engine.connect() as conn:
+            found = tokens.list_tokens(conn)
+    finally:
+        engine.dispose()
+    header = ("id", "name", "role", "operator", "scopes", "created", "revoked")
+    rows = [(str(t.id), t.name, t.role.lower(),
+             "-" if t.operator_code is None else f"{t.operator_code} ({t.operator_id})",
+             ",".join(t.scopes) or "-", t.created_at.astimezone().isoformat(timespec="seconds"),
+             "-" if t.revoked_at is None
+             else t.revoked_at.astimezone().isoformat(timespec="seconds")) for t in found]
+    if not out.is_terminal:
+        for row in (header, *rows):
+            print("\t".join(row))
+        return
+    from rich.table import Table
+
+    table = Table(title="hub tokens")
+    for name in header:
+        table.add_column(name, overflow="fold")
+    for row, t in zip(rows, found, strict=True):
+        table.add_row(*row, style="dim" if t.revoked_at is not None else None)
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="The token's id, or the name of a token in use.",
+                                         metavar="ID_OR_NAME")],
+) -> None:
+    """Revoke a token: its requests are refused (UNAUTHENTICATED) from now on."""
+    from hub.domain.errors import HubError
+    from hub.services import tokens
+
+    engine = _token_engine()
+    try:
+        with engine.begin() as conn:
+            info = tokens.revoke(conn, token)
+    except HubError as exc:
+        raise _fail(exc.message) from exc
+    finally:
+        engine.dispose()
+    _say(f"revoked token {info.id} '{info.name}'")
 
 
 @db_app.command()

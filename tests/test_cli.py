@@ -303,3 +303,74 @@ def test_the_command_line_loads_no_database_toolkit_before_a_command_needs_it() 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_token_create_list_revoke(tmp_path: Path, seeded_copy_url: str) -> None:
+    """The secret is printed once, on stdout alone, and only its hash is stored; the list
+    never shows it; a revoked token is no longer found by the API's lookup."""
+    import asyncio
+
+    from hub.db.pool import Database
+    from hub.domain.tokens import hash_secret
+    from hub.services.reads.tokens import principal
+
+    made = _hub(tmp_path, "token", "create", "--role", "editor", "--operator", "sapporo",
+                "--scope", "bulk", "--name", "sapporo app", database_url=seeded_copy_url)
+    assert made.returncode == 0, made.stderr
+    (secret,) = made.stdout.split()
+    assert secret.startswith("hub_") and len(secret) == 47
+    assert "shown only this once" in made.stderr and secret not in made.stderr
+    assert "EDITOR for operator sapporo (札幌市" in made.stderr
+    with psycopg.connect(seeded_copy_url) as conn:
+        sapporo = conn.execute("SELECT id FROM operator WHERE code = 'sapporo'").fetchone()
+        stored = conn.execute("SELECT secret_hash FROM api_token WHERE name = 'sapporo app'"
+                              ).fetchall()
+        assert stored == [(hash_secret(secret),)]
+        dumped = conn.execute("SELECT string_agg(t::text, ' ') FROM api_token t").fetchone()
+        audits = conn.execute("SELECT string_agg(a::text, ' ') FROM audit_log a "
+                              "WHERE table_name = 'api_token'").fetchone()
+    assert dumped is not None and secret not in dumped[0]
+    assert audits is not None and secret not in audits[0] and hash_secret(secret) not in audits[0]
+
+    admin = _hub(tmp_path, "token", "create", "--role", "ADMIN", database_url=seeded_copy_url)
+    assert admin.returncode == 0, admin.stderr
+    listed = _hub(tmp_path, "token", "list", database_url=seeded_copy_url)
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert header == ["id", "name", "role", "operator", "scopes", "created", "revoked"]
+    assert sapporo is not None
+    assert [row[1:5] for row in rows] == [
+        ["sapporo app", "editor", f"sapporo ({sapporo[0]})", "bulk"], ["admin", "admin", "-", "-"]]
+    assert [row[6] for row in rows] == ["-", "-"]
+    assert secret not in listed.stdout and hash_secret(secret) not in listed.stdout
+    assert admin.stdout.strip() not in listed.stdout
+
+    revoked = _hub(tmp_path, "token", "revoke", "sapporo app", database_url=seeded_copy_url)
+    assert revoked.returncode == 0, revoked.stderr
+    assert "revoked token 1 'sapporo app'" in revoked.stderr
+
+    async def lookup() -> object:
+        db = Database(seeded_copy_url, 15_000, 1, 1)
+        await db.pool.open(wait=True)
+        try:
+            return await principal(db, hash_secret(secret))
+        finally:
+            await db.close()
+
+    assert asyncio.run(lookup()) is None
+    again = _hub(tmp_path, "token", "revoke", "1", database_url=seeded_copy_url)
+    assert again.returncode == 1
+    assert "was already revoked" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_token_create_refuses_an_editor_without_an_operator(tmp_path: Path,
+                                                            seeded_copy_url: str) -> None:
+    result = _hub(tmp_path, "token", "create", "--role", "editor",
+                  database_url=seeded_copy_url)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    [line] = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert "an editor token needs an operator" in line
+    assert "Traceback" not in result.stderr
+    with psycopg.connect(seeded_copy_url) as conn:
+        assert conn.execute("SELECT count(*) FROM api_token").fetchone() == (0,)

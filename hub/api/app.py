@@ -16,16 +16,18 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from hub import localdb
 from hub.api.limits import BodyLimit, error_body, send_error
 from hub.config import Settings, get_settings
+from hub.db.listener import Listener
 from hub.db.pool import Database
 from hub.graphql.context import Context, Loaders
 from hub.graphql.errors import classify
@@ -44,10 +46,16 @@ def _unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
 
 
 class HubGraphQL(GraphQL[Context, None]):
-    def __init__(self, reads: Reads, writes: Writes, settings: Settings) -> None:
-        super().__init__(make_schema(settings), graphql_ide="graphiql")
+    def __init__(self, reads: Reads, writes: Writes, listener: Listener,
+                 settings: Settings) -> None:
+        # Browsers apply no CORS to WebSockets; strawberry checks a cross-origin handshake
+        # against allowed_origins, the same list as CORS (HUB_CORS_ORIGINS).
+        super().__init__(make_schema(settings), graphql_ide="graphiql",
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         allowed_origins=settings.cors_origins)
         self.reads = reads
         self.writes = writes
+        self.listener = listener
         self.retry_after_s = settings.retry_after_s
         self.timeout_ms = settings.request_timeout_ms
 
@@ -62,7 +70,7 @@ class HubGraphQL(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """strawberry's refusals of a request (not JSON, no query, ...) in the usual GraphQL
         error shape rather than plain text."""
-        if scope["type"] != "http":  # pragma: no cover - only an HTTP route leads here
+        if scope["type"] == "websocket":
             await super().__call__(scope, receive, send)
             return
         try:
@@ -103,7 +111,8 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
-        return Context(reads=self.reads, loaders=Loaders(self.reads), writes=self.writes)
+        return Context(reads=self.reads, loaders=Loaders(self.reads), writes=self.writes,
+                       request=request, listener=self.listener)
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> Starlette:
@@ -112,6 +121,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
     settings = settings or Settings()
     db = Database.from_settings(database_url, settings)
     writes = Writes(database_url, settings)
+    listener = Listener(database_url, settings.pool_connect_timeout_s)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -119,6 +129,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
         try:
             yield
         finally:
+            await listener.close()
             await db.close()
             writes.close()
 
@@ -138,7 +149,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
                                 headers={"Retry-After": str(settings.retry_after_s)})
         return JSONResponse({"status": "ready"})
 
-    graphql_app = HubGraphQL(Reads(db), writes, settings)
+    graphql_app = HubGraphQL(Reads(db), writes, listener, settings)
     app = Starlette(
         middleware=[
             Middleware(
@@ -149,16 +160,18 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             # Inside CORS, so that a browser can read the 413 too.
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
-        # No WebSocket route: there are no subscriptions yet, and a connection would keep
-        # one DataLoader cache for its whole life.
         routes=[
             Route("/health", health),
             Route("/ready", ready),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            # Subscriptions (graphql-transport-ws); each event gets new DataLoaders
+            # (hub.graphql.live), so the connection's context caches nothing for long.
+            WebSocketRoute("/graphql", graphql_app),
         ],
         lifespan=lifespan,
     )
     app.state.db = db
+    app.state.listener = listener
     return app
 
 

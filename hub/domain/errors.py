@@ -29,3 +29,15 @@ class Conflict(HubError):
     """A write based on a version of a record that is no longer the current one."""
 
     code = "CONFLICT"
+
+
+class Unauthenticated(HubError):
+    """A write without a usable token: missing, malformed, unknown or revoked."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(HubError):
+    """A known token whose role or operator does not cover what it asked to change."""
+
+    code = "FORBIDDEN"

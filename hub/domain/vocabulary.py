@@ -46,6 +46,10 @@ AuditAction = Literal["INSERT", "UPDATE", "ARCHIVE", "DELETE"]
 
 TokenRole = Literal["ADMIN", "EDITOR"]
 
+#: What a token may do beyond its role: ``bulk`` raises the page cap for bulk reads and
+#: imports (DESIGN.md).
+TokenScope = Literal["bulk"]
+
 FACILITY_CATEGORIES: tuple[str, ...] = get_args(FacilityCategory)
 OPERATOR_LEVELS: tuple[str, ...] = get_args(OperatorLevel)
 LOCATION_PRECISIONS: tuple[str, ...] = get_args(LocationPrecision)
@@ -55,3 +59,4 @@ DATE_PRECISIONS: tuple[str, ...] = get_args(DatePrecision)
 MUNICIPALITY_TYPES: tuple[str, ...] = get_args(MunicipalityType)
 AUDIT_ACTIONS: tuple[str, ...] = get_args(AuditAction)
 TOKEN_ROLES: tuple[str, ...] = get_args(TokenRole)
+TOKEN_SCOPES: tuple[str, ...] = get_args(TokenScope)

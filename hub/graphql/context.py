@@ -1,12 +1,15 @@
-"""What every resolver gets: the read provider and the request's DataLoaders."""
+"""What every resolver gets: the read provider, the request's DataLoaders, and the request
+itself (its Authorization header decides who writes)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
+from hub.db.listener import Listener
 from hub.domain.filters import FacilityFilter
 from hub.services.reads.catalog import (
     ConsultationRow,
@@ -145,3 +148,8 @@ class Context:
     loaders: Loaders
     #: The write side (mutations); None where a context only reads (tests, exports).
     writes: Writes | None = None
+    #: The HTTP request, or the WebSocket of a subscription (both carry the headers); None
+    #: when a query runs outside a request (a test, a script).
+    request: HTTPConnection | None = None
+    #: This process's LISTEN connection, for subscriptions (hub.db.listener).
+    listener: Listener | None = None

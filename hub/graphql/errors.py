@@ -21,7 +21,14 @@ import sqlalchemy.exc
 from graphql import GraphQLError
 from psycopg_pool import PoolClosed, PoolTimeout, TooManyRequests
 
-from hub.domain.errors import Conflict, HubError, InputError, NotFound
+from hub.domain.errors import (
+    Conflict,
+    Forbidden,
+    HubError,
+    InputError,
+    NotFound,
+    Unauthenticated,
+)
 
 log = logging.getLogger("hub.graphql")
 
@@ -65,6 +72,8 @@ def _operational(exc: BaseException) -> str:
 ERROR_CODES: dict[type[BaseException], str | Callable[[BaseException], str]] = {
     InputError: "BAD_USER_INPUT",
     NotFound: "NOT_FOUND",
+    Unauthenticated: "UNAUTHENTICATED",
+    Forbidden: "FORBIDDEN",
     Conflict: "CONFLICT",
     TooComplex: "QUERY_TOO_COMPLEX",
     # The statement timeout cancelled the statement: it would fail again, so no retry.

@@ -16,6 +16,8 @@ from hub.graphql.coverage import CoverageQuery
 from hub.graphql.enums import GeoJSON
 from hub.graphql.errors import classify
 from hub.graphql.limits import executor_for, extension_for
+from hub.graphql.live import AlertMutation, AlertsQuery, Subscription
+from hub.graphql.mutations import FacilityMutation
 from hub.graphql.query import Query as ReadQuery
 
 GEOJSON_SCALAR = strawberry.scalar(
@@ -26,8 +28,13 @@ GEOJSON_SCALAR = strawberry.scalar(
 )
 
 @strawberry.type(name="Query")
-class Query(ReadQuery, CoverageQuery):
-    """Every read of the contract: facilities and their relations, and coverage."""
+class Query(ReadQuery, CoverageQuery, AlertsQuery):
+    """Every read of the contract: facilities and their relations, coverage, alerts."""
+
+
+@strawberry.type(name="Mutation")
+class Mutation(FacilityMutation, AlertMutation):
+    """Every write: each needs a token (hub.graphql.auth)."""
 
 
 class HubSchema(strawberry.Schema):
@@ -44,6 +51,8 @@ def make_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [extension_for(settings)]
     return HubSchema(
         query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map={GeoJSON: GEOJSON_SCALAR}),
         extensions=extensions,
         execution_context_class=executor_for(settings),

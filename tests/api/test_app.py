@@ -1,5 +1,5 @@
-"""The HTTP surface at this stage: /health, /ready and /graphql over a real database; no
-WebSocket; the request body limit; malformed requests answered as GraphQL errors."""
+"""The HTTP surface: /health, /ready and /graphql over a real database; the WebSocket's
+origin check; the request body limit; malformed requests answered as GraphQL errors."""
 
 from __future__ import annotations
 
@@ -70,12 +70,21 @@ def test_cors_can_be_limited_to_named_origins(database_url: str) -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_a_websocket_upgrade_to_graphql_is_refused(database_url: str) -> None:
+def test_a_websocket_from_an_origin_not_allowed_is_refused(database_url: str) -> None:
+    """Browsers apply no CORS to WebSockets: the app checks the origin itself."""
     from starlette.websockets import WebSocketDisconnect
 
-    with (TestClient(create_app(database_url)) as client, pytest.raises(WebSocketDisconnect),
-          client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"])):
-        pass  # pragma: no cover - the handshake is refused
+    app = create_app(database_url, Settings(cors_origins=("https://map.example",)))
+    with TestClient(app) as client:
+        with (pytest.raises(WebSocketDisconnect) as refused,
+              client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"],
+                                       headers={"origin": "https://evil.example"})):
+            pass  # pragma: no cover - the handshake is refused
+        assert refused.value.code == 1008  # policy violation
+        with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"],
+                                      headers={"origin": "https://map.example"}) as socket:
+            socket.send_json({"type": "connection_init"})
+            assert socket.receive_json() == {"type": "connection_ack"}
 
 
 SMALL_BODY = 2_000

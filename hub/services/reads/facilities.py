@@ -108,9 +108,11 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def where(flt: FacilityFilter | None) -> tuple[sql.Composable, dict[str, Any]]:
-    """The WHERE condition for a filter, over ``facility f``, with its parameters."""
-    parts: list[sql.Composable] = [sql.SQL("f.archived_at IS NULL")]
+def where(flt: FacilityFilter | None, archived: bool = False
+          ) -> tuple[sql.Composable, dict[str, Any]]:
+    """The WHERE condition for a filter, over ``facility f``, with its parameters; archived
+    facilities match only when asked (a subscription hears of an archival)."""
+    parts: list[sql.Composable] = [sql.SQL("TRUE" if archived else "f.archived_at IS NULL")]
     params: dict[str, Any] = {}
     if flt is None:
         return parts[0], params
@@ -322,6 +324,14 @@ async def by_code(db: Database, code: str) -> FacilityRow | None:
         "SELECT {columns} FROM facility f WHERE f.code = %(code)s AND f.archived_at IS NULL"
     ).format(columns=COLUMNS)
     return await db.fetch_one(query, {"code": code}, row=_FACILITY)
+
+
+async def matches(db: Database, flt: FacilityFilter | None, facility_id: int) -> bool:
+    """Whether the facility (archived or not) matches the filter."""
+    condition, params = where(flt, archived=True)
+    query = sql.SQL("SELECT 1 AS one FROM facility f WHERE f.id = %(id)s AND {}").format(
+        condition)
+    return await db.fetch_one(query, {**params, "id": facility_id}) is not None
 
 
 async def archived_by_id(db: Database, facility_id: int) -> FacilityRow | None:

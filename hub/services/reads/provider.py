@@ -12,7 +12,9 @@ from typing import Any
 from hub.db.pool import Database
 from hub.domain.covering import Pick
 from hub.domain.filters import FacilityFilter
+from hub.domain.tokens import Principal
 from hub.services.reads import (
+    alerts,
     calendar,
     catalog,
     coverage,
@@ -20,7 +22,9 @@ from hub.services.reads import (
     facilities,
     history,
     municipalities,
+    tokens,
 )
+from hub.services.reads.alerts import AlertRow
 from hub.services.reads.calendar import Session
 from hub.services.reads.catalog import (
     ConsultationRow,
@@ -71,6 +75,16 @@ class Reads:
     async def archived_facility(self, facility_id: int) -> FacilityRow | None:
         """A facility as it was archived (the answer of archiveFacility, nothing else)."""
         return await facilities.archived_by_id(self.db, facility_id)
+
+    async def facility_matches(self, flt: FacilityFilter | None, facility_id: int) -> bool:
+        return await facilities.matches(self.db, flt, facility_id)
+
+    async def alerts(self, since: dt.datetime | None, municipality_code: str | None
+                     ) -> list[AlertRow]:
+        return await alerts.listing(self.db, since, municipality_code)
+
+    async def alerts_by_ids(self, ids: Sequence[int]) -> dict[int, AlertRow]:
+        return await alerts.by_ids(self.db, ids)
 
     async def facility_history(self, facility_id: int) -> list[AuditRow] | None:
         return await history.of_facility(self.db, facility_id)
@@ -159,3 +173,9 @@ class Reads:
     async def suggest_sites(self, flt: FacilityFilter | None, reach: float, count: int
                             ) -> tuple[Report, list[Pick]]:
         return await coverage.suggest_sites(self.db, flt, reach, count)
+
+    # Tokens.
+
+    async def principal(self, secret_hash: str) -> Principal | None:
+        """The token in use with this secret hash (None: unknown or revoked)."""
+        return await tokens.principal(self.db, secret_hash)

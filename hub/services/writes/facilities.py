@@ -24,6 +24,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from hub.db.listener import FACILITY_CHANGES
 from hub.db.models import Facility, FacilityService, Municipality, Operator, Service
 from hub.domain.datafile import DataFileError
 from hub.domain.errors import Conflict, InputError, NotFound
@@ -31,6 +32,7 @@ from hub.domain.municipalities import polygons_of
 from hub.domain.seed import FacilitySeed
 from hub.services.loading.placement import Placement, Places, place_facility
 from hub.services.loading.sync import audit, table_of
+from hub.services.writes.notify import notify
 
 #: Columns these writes govern. building, phone, url and hours are set by the bulk import
 #: (公共施設一覧 has them; the API's inputs do not, so a mutation keeps what they hold);
@@ -212,7 +214,7 @@ def create_facility(conn: Connection, given: Mapping[str, Any], actor: str,
             {"facility_id": facility_id, "service_code": s.code} for s in seed.services])
     audit(conn, "facility", seed.code, "INSERT", actor, None,
           {**row, "services": [s.code for s in seed.services]})
-    return Written("CREATED", facility_id, 1)
+    return _told(conn, Written("CREATED", facility_id, 1))
 
 
 def update_facility(conn: Connection, facility_id: int, expected_version: int,
@@ -257,7 +259,7 @@ def update_facility(conn: Connection, facility_id: int, expected_version: int,
         _set_services(conn, facility_id, services)
         before["services"], after["services"] = current["service_codes"], services
     audit(conn, "facility", current["code"], "UPDATE", actor, before, after)
-    return Written("UPDATED", facility_id, version)
+    return _told(conn, Written("UPDATED", facility_id, version))
 
 
 def archive_facility(conn: Connection, facility_id: int, expected_version: int, actor: str,
@@ -271,7 +273,14 @@ def archive_facility(conn: Connection, facility_id: int, expected_version: int, 
         archived_at=now, version=version, updated_at=func.now()))
     audit(conn, "facility", current["code"], "ARCHIVE", actor, {"archived_at": None},
           {"archived_at": now})
-    return Written("ARCHIVED", facility_id, version)
+    return _told(conn, Written("ARCHIVED", facility_id, version))
+
+
+def _told(conn: Connection, written: Written) -> Written:
+    """Every server process hears of the change once it commits (facilityChanged)."""
+    notify(conn, FACILITY_CHANGES, {"kind": written.kind, "id": written.facility_id,
+                                    "version": written.version})
+    return written
 
 
 def _check_version(current: Mapping[str, Any], expected: int) -> None:
