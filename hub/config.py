@@ -142,6 +142,13 @@ class Settings(BaseSettings):
     #: Entries of the parse cache and of the validation cache each.
     query_cache_size: int = Field(default=512, gt=0)
 
+    # --- bulk import (hub import facilities, importFacilities) -------------------------------
+    #: Largest file an import reads, in bytes; a larger one is refused before it is decoded.
+    max_import_bytes: int = Field(default=20_000_000, gt=0)
+    #: Most rows (CSV) or features (GeoJSON) of one import: a file is one transaction, and
+    #: its rows hold their facilities' locks until it ends.
+    max_import_rows: int = Field(default=10_000, gt=0)
+
     # --- data -------------------------------------------------------------------------------
     #: The folder with the municipal boundaries and population (../shared/geodata).
     geodata_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "geodata",

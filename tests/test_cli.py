@@ -156,6 +156,41 @@ def test_load_of_a_broken_file_names_it_and_fails(cluster: Settings, tmp_path: P
     assert "Traceback" not in result.stderr
 
 
+def test_import_facilities_dry_run_import_and_a_rejected_file(tmp_path: Path,
+                                                              seeded_copy_url: str) -> None:
+    from tests.public_facility_files import csv_bytes, row
+
+    def count(code: str) -> int:
+        with psycopg.connect(seeded_copy_url) as conn:
+            found = conn.execute("SELECT count(*) FROM facility f JOIN audit_log a ON"
+                                 " a.row_key = f.code AND a.actor = 'import:施設一覧.csv'"
+                                 " WHERE f.code = %s", (code,)).fetchone()
+        return int(found[0]) if found else 0
+
+    cells = {"都道府県コード又は市区町村コード": "012173", "市区町村名": "江別市",
+             "名称": "髙橋①記念館", "備考": "code=test-cli"}
+    good = tmp_path / "施設一覧.csv"
+    good.write_bytes(csv_bytes([row(**cells)], "cp932"))
+    args = ["import", "facilities", str(good), "--category", "PARK", "--operator", "ebetsu"]
+    dry = _hub(tmp_path, *args, "--dry-run", database_url=seeded_copy_url)
+    assert dry.returncode == 0, dry.stderr
+    assert "施設一覧.csv (csv, cp932, sha256 " in dry.stdout
+    assert "add    row 2: test-cli 髙橋①記念館 (new)" in dry.stdout
+    assert "1 would be added, 0 would be changed, 0 would be left (dry run" in dry.stdout
+    assert count("test-cli") == 0
+    real = _hub(tmp_path, *args, database_url=seeded_copy_url)
+    assert real.returncode == 0, real.stderr
+    assert "1 added, 0 changed, 0 left" in real.stdout and count("test-cli") == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes([row(**{**cells, "緯度": "43.1"}), row(**{**cells, "名称": ""})]))
+    rejected = _hub(tmp_path, "import", "facilities", str(bad), database_url=seeded_copy_url)
+    assert rejected.returncode == 1
+    assert "row 2, column 経度: is empty while 緯度 is given" in rejected.stdout
+    assert "row 3, column 名称: is required" in rejected.stdout
+    assert "bad.csv rejected: nothing was written" in rejected.stderr
+    assert "Traceback" not in rejected.stderr
+
+
 def test_serve_loads_an_empty_database_first(database_url: str) -> None:
     """A new database (HUB_DATABASE_URL) gets boundaries, population and seed on start."""
     url = create_database(database_url, "serve_empty")

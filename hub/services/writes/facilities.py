@@ -34,11 +34,17 @@ from hub.services.loading.placement import Placement, Places, place_facility
 from hub.services.loading.sync import audit, table_of
 from hub.services.writes.notify import notify
 
-#: Columns the API governs; the others (building, phone, hours, ... from
-#: facility_places.csv) are left as they are.
+#: Columns these writes govern. building, phone, url and hours are set by the bulk import
+#: (公共施設一覧 has them; the API's inputs do not, so a mutation keeps what they hold);
+#: the others (postal_code, closed_days, note, ... from facility_places.csv and the seed
+#: set) are left as they are.
 GOVERNED = ("code", "name_ja", "name_kana", "name_en", "category", "operator_id",
             "municipality_code", "address", "location", "location_precision", "activity_area",
-            "service_area", "established_on", "legal_basis", "sources")
+            "service_area", "established_on", "legal_basis", "sources",
+            "building", "phone", "url", "hours")
+#: Of GOVERNED, the plain texts only the import sets; a create leaves out the ones it does
+#: not give, so the audit row of a mutation's create holds what it did before.
+_IMPORTED_TEXTS = ("building", "phone", "url", "hours")
 
 #: Seed-file field -> the API's input field, for error messages.
 API_FIELD = {"name_ja": "nameJa", "name_kana": "nameKana", "name_en": "nameEn",
@@ -146,6 +152,7 @@ def _written_values(seed: FacilitySeed, placement: Placement, values: Mapping[st
         "service_area": area if area is not None else placement.service_area,
         "established_on": values.get("established_on"), "legal_basis": seed.legal_basis,
         "sources": list(seed.sources),
+        **{k: values[k] for k in _IMPORTED_TEXTS if k in values},
     }
 
 
@@ -168,6 +175,8 @@ def _set_services(conn: Connection, facility_id: int, codes: list[str]) -> None:
 
 
 def _check_services(conn: Connection, codes: list[str]) -> None:
+    if not codes:
+        return
     known = set(conn.scalars(select(Service.code).where(Service.code.in_(codes))))
     unknown = [c for c in codes if c not in known]
     if unknown:
@@ -179,9 +188,10 @@ def _multi(area: BaseGeometry) -> MultiPolygon:
 
 
 def create_facility(conn: Connection, given: Mapping[str, Any], actor: str,
-                    permit: Permit) -> Written:
+                    permit: Permit, places: Places | None = None) -> Written:
     """``given``: the FacilityInput's fields by column name (service_codes for the
-    services, service_area a checked geometry or None)."""
+    services, service_area a checked geometry or None). ``places``: the municipalities as
+    read once by a caller writing many facilities in one transaction (the import)."""
     values = dict(given)
     permit(int(values["operator_id"]))
     operator_code = _operator_code(conn, int(values["operator_id"]))
@@ -191,7 +201,7 @@ def create_facility(conn: Connection, given: Mapping[str, Any], actor: str,
     values["location_precision"] = values["location_precision"] or _default_precision(
         values, conn)
     _check_services(conn, values.get("service_codes") or [])
-    places = Places(conn)
+    places = places or Places(conn)
     seed = _validated(_seed_record(values, places, operator_code))
     placement = _placed(seed, places)
     area = values.get("service_area")
@@ -199,14 +209,17 @@ def create_facility(conn: Connection, given: Mapping[str, Any], actor: str,
                           _multi(area) if area is not None else None)
     facility_id = int(conn.execute(insert(Facility).values(_bind(row)).returning(Facility.id))
                       .scalar_one())
-    _set_services(conn, facility_id, [s.code for s in seed.services])
+    if seed.services:  # a new facility has none to keep or remove
+        conn.execute(insert(FacilityService), [
+            {"facility_id": facility_id, "service_code": s.code} for s in seed.services])
     audit(conn, "facility", seed.code, "INSERT", actor, None,
           {**row, "services": [s.code for s in seed.services]})
     return _told(conn, Written("CREATED", facility_id, 1))
 
 
 def update_facility(conn: Connection, facility_id: int, expected_version: int,
-                    patch: Mapping[str, Any], actor: str, permit: Permit) -> Written:
+                    patch: Mapping[str, Any], actor: str, permit: Permit,
+                    places: Places | None = None) -> Written:
     """``patch``: only the fields to change, by column name; absent fields stay."""
     current = _current(conn, facility_id)
     permit(int(current["operator_id"]))
@@ -219,7 +232,7 @@ def update_facility(conn: Connection, facility_id: int, expected_version: int,
                 {**values, "location": None}, conn)
     if "service_codes" in patch:
         _check_services(conn, values.get("service_codes") or [])
-    places = Places(conn)
+    places = places or Places(conn)
     seed = _validated(_seed_record(values, places, _operator_code(conn, current["operator_id"])))
     # The service area follows the activity area (or municipality, when there is none);
     # an area given as GeoJSON replaces it; otherwise it stays as it is.
