@@ -52,10 +52,12 @@ class HubGraphQL(GraphQL[Context, None]):
         # against allowed_origins, the same list as CORS (HUB_CORS_ORIGINS).
         super().__init__(make_schema(settings), graphql_ide="graphiql",
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-                         allowed_origins=settings.cors_origins)
+                         allowed_origins=settings.cors_origins,
+                         multipart_uploads_enabled=True)
         self.reads = reads
         self.writes = writes
         self.listener = listener
+        self.settings = settings
         self.retry_after_s = settings.retry_after_s
         self.timeout_ms = settings.request_timeout_ms
 
@@ -112,7 +114,7 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
         return Context(reads=self.reads, loaders=Loaders(self.reads), writes=self.writes,
-                       request=request, listener=self.listener)
+                       request=request, listener=self.listener, settings=self.settings)
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> Starlette:
@@ -158,7 +160,10 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
                 max_age=3600,
             ),
             # Inside CORS, so that a browser can read the 413 too.
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            # An upload (importFacilities) may carry a file of HUB_MAX_IMPORT_BYTES and its
+            # form around it.
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       upload_max_bytes=settings.max_import_bytes + 65_536),
         ],
         routes=[
             Route("/health", health),

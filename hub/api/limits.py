@@ -28,18 +28,24 @@ async def send_error(send: Send, status: int, body: bytes) -> None:
 
 
 class BodyLimit:
-    """HTTP 413 with a BAD_USER_INPUT error for a body over ``max_bytes``."""
+    """HTTP 413 with a BAD_USER_INPUT error for a body over ``max_bytes``; a file upload
+    (multipart/form-data: importFacilities) may be as large as ``upload_max_bytes``."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None
+                 ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = error_body(f"The request body is over the limit of {self.max_bytes} "
-                               "bytes.", "BAD_USER_INPUT", limit=self.max_bytes)
+        headers = dict(scope.get("headers", ()))
+        upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.upload_max_bytes if upload else self.max_bytes
+        too_large = error_body(f"The request body is over the limit of {limit} "
+                               "bytes.", "BAD_USER_INPUT", limit=limit)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -48,7 +54,7 @@ class BodyLimit:
                     await send_error(send, 400, error_body(
                         "The Content-Length header is not a number.", "BAD_USER_INPUT"))
                     return
-                if declared > self.max_bytes:
+                if declared > limit:
                     await send_error(send, 413, too_large)
                     return
         received = 0
@@ -59,7 +65,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _TooLarge
             return message
 

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
+from hub.config import Settings
 from hub.db.listener import Listener
 from hub.domain.filters import FacilityFilter
 from hub.services.reads.catalog import (
@@ -153,3 +154,5 @@ class Context:
     request: HTTPConnection | None = None
     #: This process's LISTEN connection, for subscriptions (hub.db.listener).
     listener: Listener | None = None
+    #: The app's settings (limits a resolver applies itself, such as an upload's size).
+    settings: Settings | None = None

@@ -16,6 +16,7 @@ from hub.graphql.coverage import CoverageQuery
 from hub.graphql.enums import GeoJSON
 from hub.graphql.errors import classify
 from hub.graphql.events import EventMutation, EventsQuery
+from hub.graphql.imports import ImportMutation
 from hub.graphql.limits import executor_for, extension_for
 from hub.graphql.live import AlertMutation, AlertsQuery, Subscription
 from hub.graphql.mutations import FacilityMutation
@@ -34,7 +35,7 @@ class Query(ReadQuery, CoverageQuery, EventsQuery, AlertsQuery):
 
 
 @strawberry.type(name="Mutation")
-class Mutation(FacilityMutation, EventMutation, AlertMutation):
+class Mutation(FacilityMutation, EventMutation, AlertMutation, ImportMutation):
     """Every write: each needs a token (hub.graphql.auth)."""
 
 

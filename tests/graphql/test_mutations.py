@@ -4,6 +4,7 @@ or bad request. One database of this module's own, one server on it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import Engine, text
 from hub.db.engine import make_engine
 from hub.services import tokens
 from tests.conftest import LiveServer, create_database, drop_database, live_server
+from tests.public_facility_files import csv_bytes, row
 
 UPDATE = """mutation ($id: ID!, $v: Int!, $patch: FacilityPatch!) {
   updateFacility(id: $id, expectedVersion: $v, patch: $patch) { id code nameJa version } }"""
@@ -63,8 +65,10 @@ def hub(database_url: str, seeded_template: str) -> Iterator[Hub]:
         for label, role, operator in [("admin", "admin", None),
                                       ("sapporo", "editor", "sapporo"),
                                       ("hokkaido", "editor", "hokkaido"),
-                                      ("revoked", "editor", "sapporo")]:
-            _, secrets[label] = tokens.create(conn, role, operator, [], f"test-{label}")
+                                      ("revoked", "editor", "sapporo"),
+                                      ("bulk", "editor", "sapporo")]:
+            scopes = ["bulk"] if label == "bulk" else []
+            _, secrets[label] = tokens.create(conn, role, operator, scopes, f"test-{label}")
         tokens.revoke(conn, "test-revoked")
     try:
         with live_server(url) as server:
@@ -212,3 +216,46 @@ def test_create_event_by_role_and_the_clash_it_makes(hub: Hub) -> None:
                               "{ a { title } b { title } sharedAudiences } }")["eventConflicts"]
     assert clashes == [{"a": {"title": "NPO会計講座"}, "b": {"title": "NPO会計講座"},
                         "sharedAudiences": ["NPOS"]}]
+
+
+IMPORT = """mutation ($file: Upload!, $dry: Boolean!) {
+  importFacilities(file: $file, dryRun: $dry, category: CONSUMER) {
+    written rows encoding added { code matchedBy } changed { code }
+    errors { row column code } } }"""
+
+
+def _upload(hub: Hub, data: bytes, dry: bool, token: str) -> dict[str, Any]:
+    """A GraphQL multipart request (the spec Apollo and strawberry follow)."""
+    response = httpx.post(
+        hub.server.url + "/graphql", timeout=60,
+        headers={"Authorization": f"Bearer {hub.secrets[token]}"},
+        data={"operations": json.dumps({"query": IMPORT,
+                                        "variables": {"file": None, "dry": dry}}),
+              "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("desks.csv", data, "text/csv")})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_import_facilities_uploads_a_shift_jis_file_all_or_nothing(hub: Hub) -> None:
+    rows = [row(**{"都道府県コード又は市区町村コード": "011002", "都道府県名": "北海道",
+                   "市区町村名": "札幌市", "名称": f"札幌テスト窓口{n}", "団体名": "札幌市",
+                   "備考": f"code=test-upload-{n}"}) for n in range(3)]
+    bad = [*rows, row(**{"都道府県コード又は市区町村コード": "011002", "都道府県名": "北海道",
+                         "市区町村名": "札幌市", "名称": "壊れた行", "緯度": "北緯43度",
+                         "経度": "141.35"})]
+    before = hub.audit_rows()
+    assert _code(_upload(hub, csv_bytes(rows, "cp932"), False, "sapporo")) == "FORBIDDEN"
+    rejected = _upload(hub, csv_bytes(bad, "cp932"), False, "bulk")["data"]["importFacilities"]
+    assert rejected["written"] is False
+    assert [(e["row"], e["column"], e["code"]) for e in rejected["errors"]] == [
+        (5, "緯度", "BAD_USER_INPUT")]
+    dry = _upload(hub, csv_bytes(rows, "cp932"), True, "bulk")["data"]["importFacilities"]
+    assert dry["written"] is False and len(dry["added"]) == 3 and dry["errors"] == []
+    assert hub.audit_rows() == before
+    done = _upload(hub, csv_bytes(rows, "cp932"), False, "bulk")["data"]["importFacilities"]
+    assert done["written"] is True and done["encoding"] == "cp932"
+    assert sorted(a["code"] for a in done["added"]) == [f"test-upload-{n}" for n in range(3)]
+    assert hub.audit_rows() == before + 3
+    assert hub.facility("test-upload-1")["nameJa"] == "札幌テスト窓口1"
