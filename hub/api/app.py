@@ -12,6 +12,7 @@ import psycopg
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -79,6 +80,10 @@ class HubGraphQL(GraphQL[Context, None]):
             response = await self.run(Request(scope, receive=receive))
         except HTTPException as exc:
             await send_error(send, exc.status_code, error_body(exc.reason, "BAD_USER_INPUT"))
+            return
+        except StarletteHTTPException as exc:  # a malformed multipart body (an upload)
+            await send_error(send, exc.status_code, error_body(
+                f"The multipart request cannot be read: {exc.detail}", "BAD_USER_INPUT"))
             return
         await response(scope, receive, send)
 

@@ -152,6 +152,10 @@ def test_a_chunked_body_past_the_limit_is_413(small_body_server: LiveServer) -> 
     (b'{"query": "{ __typename }", "variables": [1]}', "application/json"),
     (b'{"variables": {}}', "application/json"),
     (b"{}", "text/plain"),
+    # Uploads (importFacilities) are multipart: a broken one is the client's too.
+    (b"", "multipart/form-data"),
+    (b"garbage", "multipart/form-data; boundary=x"),
+    (b"--x\r\n", "multipart/form-data; boundary=x"),
 ])
 def test_a_malformed_request_is_400_in_the_graphql_error_shape(
     database_url: str, body: bytes, content_type: str

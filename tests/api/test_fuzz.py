@@ -140,6 +140,8 @@ SCALARS = {
     "Date": dates.map(_node),
     "DateTime": datetimes.map(_node),
     "GeoJSON": geojson_values.map(_node),
+    # A file travels beside the query (multipart), never inside it: null, or junk.
+    "Upload": st.one_of(st.none(), st.text(max_size=10)).map(_node),
 }
 
 #: Every root field but the two that compute coverage over the whole of Hokkaido, which
