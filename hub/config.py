@@ -145,6 +145,10 @@ class Settings(BaseSettings):
     # --- bulk import (hub import facilities, importFacilities) -------------------------------
     #: Largest file an import reads, in bytes; a larger one is refused before it is decoded.
     max_import_bytes: int = Field(default=20_000_000, gt=0)
+    #: The longest date range of consultationSessions, events and eventConflicts (days).
+    max_calendar_days: int = Field(default=366, gt=0)
+    #: The widest eventConflicts windowDays.
+    max_event_window_days: int = Field(default=366, ge=0)
     #: Most rows (CSV) or features (GeoJSON) of one import: a file is one transaction, and
     #: its rows hold their facilities' locks until it ends.
     max_import_rows: int = Field(default=10_000, gt=0)

@@ -156,7 +156,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
                                 headers={"Retry-After": str(settings.retry_after_s)})
         return JSONResponse({"status": "ready"})
 
-    graphql_app = HubGraphQL(Reads(db), writes, listener, settings)
+    graphql_app = HubGraphQL(Reads(db, settings), writes, listener, settings)
     app = Starlette(
         middleware=[
             Middleware(

@@ -73,9 +73,10 @@ def event_days(starts_at: dt.datetime, ends_at: dt.datetime) -> tuple[dt.date, d
     return start.date(), last
 
 
-def check_window(window_days: int, field: str = "windowDays") -> int:
-    if not 0 <= window_days <= MAX_WINDOW_DAYS:
-        raise InputError(f"{field}: {window_days} is outside 0..{MAX_WINDOW_DAYS} days", field)
+def check_window(window_days: int, field: str = "windowDays",
+                 maximum: int = MAX_WINDOW_DAYS) -> int:
+    if not 0 <= window_days <= maximum:
+        raise InputError(f"{field}: {window_days} is outside 0..{maximum} days", field)
     return window_days
 
 
@@ -104,13 +105,14 @@ def clash_of(a: EventSpan, b: EventSpan, window_days: int) -> Clash | None:
     return Clash(a, b, shared, 0, gap)
 
 
-def clashes(events: Iterable[EventSpan], window_days: int) -> list[Clash]:
+def clashes(events: Iterable[EventSpan], window_days: int,
+            max_window: int = MAX_WINDOW_DAYS) -> list[Clash]:
     """Every clashing pair once, ordered by the start of ``a``, then of ``b`` (ties by id).
 
     A sweep over the events by first day: each is compared only with those starting no
     later than ``window_days`` after its last day, not with every other event.
     """
-    check_window(window_days)
+    check_window(window_days, maximum=max_window)
     spans = sorted(events, key=lambda e: (e.starts_at, e.id))
     days = [event_days(e.starts_at, e.ends_at) for e in spans]
     by_first = sorted(range(len(spans)), key=lambda n: (days[n][0], spans[n].starts_at,

@@ -135,11 +135,12 @@ def decode_cursor(cursor: str, field: str = "after") -> str:
     return raw[len(_CURSOR_PREFIX):]
 
 
-def check_calendar_range(first: dt.date, last: dt.date) -> None:
+def check_calendar_range(first: dt.date, last: dt.date,
+                         maximum: int = MAX_CALENDAR_DAYS) -> None:
     if last < first:
         raise InputError("to: must not be before from", "to")
-    if (last - first).days + 1 > MAX_CALENDAR_DAYS:
+    if (last - first).days + 1 > maximum:
         raise InputError(
             f"to: the range from {first} to {last} is {(last - first).days + 1} days; "
-            f"at most {MAX_CALENDAR_DAYS} are allowed", "to"
+            f"at most {maximum} are allowed", "to"
         )

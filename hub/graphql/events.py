@@ -93,8 +93,9 @@ async def _organizer(info: Ctx, value: strawberry.ID | None) -> int | None:
 @strawberry.type
 class EventsQuery:
     @strawberry.field(description="Events held on a day from `from` to `to` inclusive "
-                      "(Asia/Tokyo, at most 366 days), by start; archived events are left "
-                      "out. `audience` and `organizerId` (host or co-host) narrow the list.")
+                      "(Asia/Tokyo; at most HUB_MAX_CALENDAR_DAYS, 366 by default), by "
+                      "start; archived events are left out. `audience` and `organizerId` "
+                      "(host or co-host) narrow the list.")
     async def events(
         self, info: Ctx,
         from_: Annotated[dt.date, strawberry.argument(name="from")],
@@ -108,9 +109,10 @@ class EventsQuery:
         return [Event.of(r) for r in rows]
 
     @strawberry.field(description="Events of different organizers (no operator organizes "
-                      "both) for a shared audience held within `windowDays` (0..366) days "
-                      "of each other, or overlapping; each pair once, at least one of them "
-                      "held from `from` to `to` (at most 366 days).")
+                      "both) for a shared audience held within `windowDays` days of each "
+                      "other (at most HUB_MAX_EVENT_WINDOW_DAYS, 366 by default), or "
+                      "overlapping; each pair once, at least one of them held from `from` to "
+                      "`to` (at most HUB_MAX_CALENDAR_DAYS).")
     async def event_conflicts(
         self, info: Ctx,
         from_: Annotated[dt.date, strawberry.argument(name="from")],

@@ -414,3 +414,38 @@ def test_the_caches_keep_at_most_their_size() -> None:
 
     asyncio.run(run())
     assert len(extension.parsed.entries) == 3  # type: ignore[union-attr]
+
+
+# ---- date ranges and the clash window: settings, at the cap and one past it ---------------
+
+@pytest.fixture(scope="module")
+def short_calendar(seed_loaded: Engine, database_url: str) -> Iterator[LiveServer]:
+    settings = Settings(max_calendar_days=31, max_event_window_days=10)
+    with live_server(database_url, settings) as live:
+        yield live
+
+
+@pytest.mark.parametrize("query", [
+    'query ($to: Date!) { consultationSessions(from: "2017-11-01", to: $to) { startsAt } }',
+    'query ($to: Date!) { events(from: "2017-11-01", to: $to) { title } }',
+    'query ($to: Date!) { eventConflicts(from: "2017-11-01", to: $to, windowDays: 7) '
+    '{ overlapDays } }',
+])
+def test_a_date_range_at_the_cap_runs_and_one_day_more_is_refused(
+    short_calendar: LiveServer, query: str
+) -> None:
+    assert "errors" not in short_calendar.graphql(query, {"to": "2017-12-01"})  # 31 days
+    body = short_calendar.graphql(query, {"to": "2017-12-02"})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "at most 31" in body["errors"][0]["message"]
+
+
+def test_a_clash_window_at_the_cap_runs_and_one_more_is_refused(
+    short_calendar: LiveServer,
+) -> None:
+    query = ('query ($w: Int!) { eventConflicts(from: "2017-11-01", to: "2017-11-30", '
+             "windowDays: $w) { overlapDays } }")
+    assert "errors" not in short_calendar.graphql(query, {"w": 10})
+    body = short_calendar.graphql(query, {"w": 11})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "0..10" in body["errors"][0]["message"]

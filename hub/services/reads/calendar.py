@@ -17,7 +17,7 @@ from psycopg.rows import class_row
 
 from hub.db.pool import Database
 from hub.domain.closures import ClosureRule, closure_reason, read_closures
-from hub.domain.filters import check_calendar_range
+from hub.domain.filters import MAX_CALENDAR_DAYS, check_calendar_range
 from hub.domain.schedule import cancelled, occurrences
 from hub.services.reads.catalog import ConsultationRow, consultations
 
@@ -53,11 +53,11 @@ async def closure_rules(db: Database, facility_ids: Sequence[int]
 
 
 async def sessions(db: Database, first: dt.date, last: dt.date,
-                   facility_ids: Sequence[int] | None, include_skipped: bool = False
-                   ) -> list[Session]:
+                   facility_ids: Sequence[int] | None, include_skipped: bool = False,
+                   max_days: int = MAX_CALENDAR_DAYS) -> list[Session]:
     """Sessions starting from ``first`` to ``last`` inclusive, sorted by start; with
     ``include_skipped`` also the ones closures and EXDATEs remove, marked with the reason."""
-    check_calendar_range(first, last)
+    check_calendar_range(first, last, max_days)
     found = []
     rows = await consultations(db, facility_ids)
     rules = await closure_rules(db, sorted({c.facility_id for c in rows}))

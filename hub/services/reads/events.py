@@ -19,8 +19,16 @@ from dataclasses import dataclass, replace
 from psycopg.rows import class_row
 
 from hub.db.pool import Database
-from hub.domain.conflicts import TOKYO, Clash, EventSpan, check_window, clashes, event_days
-from hub.domain.filters import check_calendar_range
+from hub.domain.conflicts import (
+    MAX_WINDOW_DAYS,
+    TOKYO,
+    Clash,
+    EventSpan,
+    check_window,
+    clashes,
+    event_days,
+)
+from hub.domain.filters import MAX_CALENDAR_DAYS, check_calendar_range
 from hub.domain.vocabulary import AUDIENCES
 
 
@@ -120,11 +128,12 @@ async def _held(db: Database, first: dt.date, last: dt.date, audience: str | Non
 
 
 async def listing(db: Database, first: dt.date, last: dt.date, audience: str | None = None,
-                  organizer_id: int | None = None) -> list[EventRow]:
+                  organizer_id: int | None = None, max_days: int = MAX_CALENDAR_DAYS
+                  ) -> list[EventRow]:
     """Events held on a day from ``first`` to ``last`` inclusive, not archived, by start;
     only those for ``audience`` and with ``organizer_id`` among their organizers when
     given."""
-    check_calendar_range(first, last)
+    check_calendar_range(first, last, max_days)
     return await _held(db, first, last, audience, organizer_id)
 
 
@@ -141,11 +150,12 @@ async def facility_exists(db: Database, facility_id: int) -> bool:
     return found is not None
 
 
-async def conflicts(db: Database, first: dt.date, last: dt.date, window_days: int
+async def conflicts(db: Database, first: dt.date, last: dt.date, window_days: int,
+                    max_days: int = MAX_CALENDAR_DAYS, max_window: int = MAX_WINDOW_DAYS
                     ) -> list[Conflict]:
     """Clashing pairs with at least one event held from ``first`` to ``last``."""
-    check_calendar_range(first, last)
-    check_window(window_days)
+    check_calendar_range(first, last, max_days)
+    check_window(window_days, maximum=max_window)
     rows = await _held(db, _shifted(first, -window_days), _shifted(last, window_days), None,
                        None)
     by_id = {r.id: r for r in rows}
@@ -159,4 +169,4 @@ async def conflicts(db: Database, first: dt.date, last: dt.date, window_days: in
 
     return [Conflict(by_id[c.a.id], by_id[c.b.id], c.shared_audiences, c.overlap_days,
                      c.gap_days)
-            for c in clashes((r.span() for r in rows), window_days) if in_range(c)]
+            for c in clashes((r.span() for r in rows), window_days, max_window) if in_range(c)]

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from hub.config import Settings
 from hub.db.pool import Database
 from hub.domain.covering import Pick
 from hub.domain.filters import FacilityFilter
@@ -48,8 +49,10 @@ from hub.services.reads.municipalities import MunicipalityRow
 class Reads:
     """Every read use case of the API, on one database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, settings: Settings | None = None) -> None:
         self.db = db
+        #: The limits the reads apply themselves (date ranges, windows).
+        self.settings = settings or Settings.model_construct()
 
     # Facilities.
 
@@ -163,7 +166,8 @@ class Reads:
 
     async def sessions(self, first: dt.date, last: dt.date, facility_ids: Sequence[int] | None,
                        include_skipped: bool = False) -> list[Session]:
-        return await calendar.sessions(self.db, first, last, facility_ids, include_skipped)
+        return await calendar.sessions(self.db, first, last, facility_ids, include_skipped,
+                                       self.settings.max_calendar_days)
 
     async def datasets(self) -> list[DatasetRow]:
         return await datasets.listing(self.db)
@@ -180,11 +184,14 @@ class Reads:
 
     async def events(self, first: dt.date, last: dt.date, audience: str | None,
                      organizer_id: int | None) -> list[EventRow]:
-        return await events.listing(self.db, first, last, audience, organizer_id)
+        return await events.listing(self.db, first, last, audience, organizer_id,
+                                    self.settings.max_calendar_days)
 
     async def event_conflicts(self, first: dt.date, last: dt.date, window_days: int
                               ) -> list[Conflict]:
-        return await events.conflicts(self.db, first, last, window_days)
+        return await events.conflicts(self.db, first, last, window_days,
+                                      self.settings.max_calendar_days,
+                                      self.settings.max_event_window_days)
 
     async def events_by_ids(self, ids: Sequence[int]) -> dict[int, EventRow]:
         return await events.by_ids(self.db, ids)
