@@ -9,12 +9,12 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from anyio import to_thread
 
 from hub.domain.errors import InputError
 from hub.graphql.auth import writer
 from hub.graphql.enums import Audience, DatePrecision
 from hub.graphql.types import Ctx, Facility
+from hub.graphql.writing import run_write
 from hub.services.reads.events import Conflict, EventRow
 from hub.services.writes import events as event_writes
 
@@ -140,9 +140,6 @@ class EventMutation:
                          "operator hosts (the first organizer).")
     async def create_event(self, info: Ctx, input: EventInput) -> Event:
         who = await writer(info)
-        writes = info.context.writes
-        if writes is None:
-            raise RuntimeError("this context has no write side")
         values = {"title": input.title, "organizer_ids": list(input.organizer_ids),
                   "audiences": [a.value for a in input.audiences],
                   "starts_at": input.starts_at, "ends_at": input.ends_at,
@@ -151,6 +148,6 @@ class EventMutation:
         def permit(operator_id: int) -> None:
             who.require_change(operator_id, f"an event hosted by operator {operator_id}")
 
-        event_id = await to_thread.run_sync(writes.run, lambda conn: event_writes.create_event(
+        event_id = await run_write(info, lambda conn: event_writes.create_event(
             conn, values, who.name, permit))
         return Event.of((await info.context.reads.events_by_ids([event_id]))[event_id])

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from anyio import to_thread
 from strawberry.file_uploads import Upload
 
 from hub.config import Settings
@@ -21,6 +20,7 @@ from hub.domain.public_facility_csv import ImportFormat
 from hub.graphql.auth import writer
 from hub.graphql.enums import FacilityCategory
 from hub.graphql.types import Ctx
+from hub.graphql.writing import run_write
 from hub.services.writes import imports
 
 
@@ -78,9 +78,6 @@ class ImportMutation:
             raise InputError(f"format: {format!r} is not csv or geojson", "format")
         kind: ImportFormat | None = "csv" if format == "csv" else (
             "geojson" if format == "geojson" else None)
-        writes = info.context.writes
-        if writes is None:
-            raise RuntimeError("this context has no write side")
         settings = info.context.settings or Settings()
         data: bytes = await file.read(settings.max_import_bytes + 1)  # type: ignore[attr-defined]
         name = str(getattr(file, "filename", None) or "upload")
@@ -92,7 +89,7 @@ class ImportMutation:
         def permit(operator_id: int) -> None:
             who.require_change(operator_id, f"the facilities of operator {operator_id}")
 
-        report = await to_thread.run_sync(writes.run, lambda conn: imports.import_facilities(
+        report = await run_write(info, lambda conn: imports.import_facilities(
             conn, data, name, permit=permit, max_bytes=settings.max_import_bytes,
             max_rows=settings.max_import_rows, options=options))
         return ImportReport(

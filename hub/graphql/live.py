@@ -13,7 +13,6 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
-from anyio import to_thread
 
 from hub.db.listener import ALERTS, FACILITY_CHANGES, Listener
 from hub.domain.errors import InputError
@@ -21,6 +20,7 @@ from hub.graphql.auth import writer
 from hub.graphql.context import Loaders
 from hub.graphql.inputs import FacilityFilterInput, to_filter
 from hub.graphql.types import Ctx, Facility, Municipality
+from hub.graphql.writing import parse_id, run_write
 from hub.services.reads.alerts import AlertRow, reaches
 from hub.services.writes import alerts as alert_writes
 
@@ -67,13 +67,6 @@ class FacilityChange:
     version: int
 
 
-def _id(value: strawberry.ID, field: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise InputError(f"{field}: {value!r} is not an id", field) from None
-
-
 async def _municipality(info: Ctx, code: str | None) -> tuple[str | None, str | None]:
     """The code and its city's code (for a ward), or InputError for an unknown code."""
     if code is None:
@@ -100,15 +93,12 @@ class AlertMutation:
                          "admins; reaches the alertPublished subscribers of every process.")
     async def publish_alert(self, info: Ctx, input: AlertInput) -> Alert:
         who = await writer(info)
-        writes = info.context.writes
-        if writes is None:
-            raise RuntimeError("this context has no write side")
-        publisher = _id(input.published_by_id, "input.publishedById")
+        publisher = parse_id(input.published_by_id, "input.publishedById")
 
         def permit(operator_id: int) -> None:
             who.require_change(operator_id, f"the alerts of facility {publisher}")
 
-        alert_id = await to_thread.run_sync(writes.run, lambda conn: alert_writes.publish_alert(
+        alert_id = await run_write(info, lambda conn: alert_writes.publish_alert(
             conn, input.title, input.body, publisher, input.municipality_codes or [],
             who.name, permit))
         return Alert.of((await info.context.reads.alerts_by_ids([alert_id]))[alert_id])

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from anyio import to_thread
 from shapely.geometry import Point
 
-from hub.domain.errors import InputError, NotFound
+from hub.domain.errors import NotFound
 from hub.domain.filters import check_point
 from hub.domain.geojson import parse_geometry
 from hub.domain.tokens import Principal
@@ -23,8 +22,8 @@ from hub.graphql.auth import writer
 from hub.graphql.enums import FacilityCategory, GeoJSON, LocationPrecision
 from hub.graphql.inputs import GeoPointInput
 from hub.graphql.types import Ctx, Facility
+from hub.graphql.writing import parse_id, run_write
 from hub.services.writes import facilities as writes
-from hub.services.writes.runner import Writes
 
 
 @strawberry.input
@@ -64,13 +63,6 @@ class FacilityPatch:
 AREA_TYPES = ("Polygon", "MultiPolygon")
 
 
-def _id(value: strawberry.ID, field: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise InputError(f"{field}: {value!r} is not an id", field) from None
-
-
 def _point(value: GeoPointInput | None, field: str) -> Point | None:
     if value is None:
         return None
@@ -86,7 +78,7 @@ def _created(given: FacilityInput) -> dict[str, Any]:
     return {
         "code": given.code, "name_ja": given.name_ja, "name_kana": given.name_kana,
         "name_en": given.name_en, "category": given.category.value,
-        "operator_id": _id(given.operator_id, "input.operatorId"),
+        "operator_id": parse_id(given.operator_id, "input.operatorId"),
         "municipality_code": given.municipality_code, "address": given.address,
         "location": _point(given.location, "input.location"),
         "location_precision": given.location_precision.value
@@ -128,13 +120,6 @@ async def _facility(info: Ctx, facility_id: int) -> Facility:
     return Facility.of(row)
 
 
-def _writes(info: Ctx) -> Writes:
-    writes_side = info.context.writes
-    if writes_side is None:
-        raise RuntimeError("this context has no write side")
-    return writes_side
-
-
 def _permit(who: Principal) -> Callable[[int], None]:
     return lambda operator_id: who.require_change(operator_id, "a facility of operator "
                                                   f"{operator_id}")
@@ -146,27 +131,24 @@ class FacilityMutation:
     async def create_facility(self, info: Ctx, input: FacilityInput) -> Facility:
         who = await writer(info)
         given = _created(input)
-        written = await to_thread.run_sync(
-            _writes(info).run, lambda conn: writes.create_facility(
-                conn, given, who.name, _permit(who)))
+        written = await run_write(info, lambda conn: writes.create_facility(
+            conn, given, who.name, _permit(who)))
         return await _facility(info, written.facility_id)
 
     @strawberry.mutation(description="A stale expectedVersion is CONFLICT and changes nothing.")
     async def update_facility(self, info: Ctx, id: strawberry.ID, expected_version: int,
                               patch: FacilityPatch) -> Facility:
         who = await writer(info)
-        facility_id, changes = _id(id, "id"), _patch(patch)
-        written = await to_thread.run_sync(
-            _writes(info).run, lambda conn: writes.update_facility(
-                conn, facility_id, expected_version, changes, who.name, _permit(who)))
+        facility_id, changes = parse_id(id, "id"), _patch(patch)
+        written = await run_write(info, lambda conn: writes.update_facility(
+            conn, facility_id, expected_version, changes, who.name, _permit(who)))
         return await _facility(info, written.facility_id)
 
     @strawberry.mutation(description="Gone from reads, kept in facilityHistory.")
     async def archive_facility(self, info: Ctx, id: strawberry.ID,
                                expected_version: int) -> Facility:
         who = await writer(info)
-        facility_id = _id(id, "id")
-        written = await to_thread.run_sync(
-            _writes(info).run, lambda conn: writes.archive_facility(
-                conn, facility_id, expected_version, who.name, _permit(who)))
+        facility_id = parse_id(id, "id")
+        written = await run_write(info, lambda conn: writes.archive_facility(
+            conn, facility_id, expected_version, who.name, _permit(who)))
         return await _facility(info, written.facility_id)
