@@ -180,6 +180,19 @@ def seeded_template(database_url: str) -> str:
     return SEEDED_TEMPLATE
 
 
+def make_tokens(engine: Engine, prefix: str,
+                tokens_wanted: list[tuple[str, str, str | None, list[str]]]) -> dict[str, str]:
+    """API tokens (label, role, operator code, scopes), named ``prefix-label``, made by the
+    code behind ``hub token create``; their secrets by label."""
+    from hub.services import tokens
+
+    secrets: dict[str, str] = {}
+    with engine.begin() as conn:
+        for label, role, operator, scopes in tokens_wanted:
+            _, secrets[label] = tokens.create(conn, role, operator, scopes, f"{prefix}-{label}")
+    return secrets
+
+
 _copies = itertools.count(1)
 
 

@@ -23,8 +23,13 @@ from websockets.typing import Subprotocol
 
 from hub import localdb
 from hub.db.engine import make_engine
-from hub.services import tokens
-from tests.conftest import LiveServer, create_database, drop_database, live_server
+from tests.conftest import (
+    LiveServer,
+    create_database,
+    drop_database,
+    live_server,
+    make_tokens,
+)
 
 PUBLISH = """mutation ($input: AlertInput!) {
   publishAlert(input: $input) { id title audienceMunicipalities { code } publishedBy { code } } }"""
@@ -58,12 +63,9 @@ def two(database_url: str, seeded_template: str) -> Iterator[Two]:
     name = "hub_live"
     url = create_database(database_url, name, template=seeded_template)
     engine = make_engine(url)
-    secrets: dict[str, str] = {}
-    with engine.begin() as conn:
-        for label, role, operator in [("admin", "admin", None),
-                                      ("sapporo", "editor", "sapporo"),
-                                      ("hokkaido", "editor", "hokkaido")]:
-            _, secrets[label] = tokens.create(conn, role, operator, [], f"live-{label}")
+    secrets = make_tokens(engine, "live", [("admin", "admin", None, []),
+                                           ("sapporo", "editor", "sapporo", []),
+                                           ("hokkaido", "editor", "hokkaido", [])])
     engine.dispose()
     port = localdb.free_port()
     b = subprocess.Popen([sys.executable, "-m", "hub", "serve"], stdout=subprocess.DEVNULL,

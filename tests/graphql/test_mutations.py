@@ -15,7 +15,13 @@ from sqlalchemy import Engine, text
 
 from hub.db.engine import make_engine
 from hub.services import tokens
-from tests.conftest import LiveServer, create_database, drop_database, live_server
+from tests.conftest import (
+    LiveServer,
+    create_database,
+    drop_database,
+    live_server,
+    make_tokens,
+)
 from tests.public_facility_files import csv_bytes, row
 
 UPDATE = """mutation ($id: ID!, $v: Int!, $patch: FacilityPatch!) {
@@ -60,15 +66,12 @@ def hub(database_url: str, seeded_template: str) -> Iterator[Hub]:
     name = "hub_mutations"
     url = create_database(database_url, name, template=seeded_template)
     engine = make_engine(url)
-    secrets: dict[str, str] = {}
+    secrets = make_tokens(engine, "test", [("admin", "admin", None, []),
+                                           ("sapporo", "editor", "sapporo", []),
+                                           ("hokkaido", "editor", "hokkaido", []),
+                                           ("revoked", "editor", "sapporo", []),
+                                           ("bulk", "editor", "sapporo", ["bulk"])])
     with engine.begin() as conn:
-        for label, role, operator in [("admin", "admin", None),
-                                      ("sapporo", "editor", "sapporo"),
-                                      ("hokkaido", "editor", "hokkaido"),
-                                      ("revoked", "editor", "sapporo"),
-                                      ("bulk", "editor", "sapporo")]:
-            scopes = ["bulk"] if label == "bulk" else []
-            _, secrets[label] = tokens.create(conn, role, operator, scopes, f"test-{label}")
         tokens.revoke(conn, "test-revoked")
     try:
         with live_server(url) as server:
