@@ -6,11 +6,13 @@ not the borders)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import shapely
 import yaml
@@ -183,11 +185,53 @@ def test_a_change_in_a_file_is_a_new_version_with_an_audit_row(
             " ORDER BY id"
         ), {"last": last_audit}).all()
     assert version == 2, "one load, one new version, though row and links both changed"
-    assert len(audits) == 2
-    assert audits[0].after == {"note": "changed by a test"}
+    [change] = audits  # one change, one audit row: the column and the links together
+    assert change.after["note"] == "changed by a test"
     assert {"service_code": "information", "source_text": "情報提供"} in (
-        audits[1].before["services"]
+        change.before["services"]
     )
+    assert {"service_code": "information", "source_text": "情報提供"} not in (
+        change.after["services"]
+    )
+
+
+def test_a_loaded_facility_or_event_has_one_audit_row_with_its_links(
+    seed_loaded: Engine,
+) -> None:
+    """The seed set is written as the API writes: a new facility is one INSERT row holding
+    its columns and its services together (not a row and then its links)."""
+    with seed_loaded.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT table_name, row_key, count(*) AS n, min(after::text) AS after"
+            " FROM audit_log WHERE table_name IN ('facility', 'event') AND actor = 'hub load'"
+            " GROUP BY table_name, row_key")).all()
+        facilities = conn.scalar(text("SELECT count(*) FROM facility WHERE NOT synthetic"))
+        events = conn.scalar(text("SELECT count(*) FROM event WHERE code IS NOT NULL"))
+    assert sorted({r.n for r in rows}) == [1]
+    assert sum(r.table_name == "facility" for r in rows) == facilities == 34
+    assert sum(r.table_name == "event" for r in rows) == events > 0
+    for r in rows:
+        links = ("services", "aliases", "metrics") if r.table_name == "facility" \
+            else ("organizers", "audiences")
+        assert all(f'"{link}":' in r.after for link in links), r.row_key
+
+
+def test_a_facility_changed_by_a_load_is_announced_like_an_api_write(
+    seeded_copy: Engine, seeded_copy_url: str, tmp_path: Path
+) -> None:
+    """facilityChanged hears of ``hub load``'s changes too: one write path."""
+    def edit(data: list[dict[str, Any]]) -> None:
+        data[1]["note"] = "changed by a test"
+
+    changed_dir = _edited_seed(tmp_path, edit)
+    with psycopg.connect(seeded_copy_url, autocommit=True) as listener:
+        listener.execute("LISTEN hub_facility_changes")
+        load_seed(seeded_copy, changed_dir)
+        heard = [json.loads(n.payload) for n in listener.notifies(timeout=5, stop_after=1)]
+    with seeded_copy.connect() as conn:
+        ebetsu = conn.execute(text(
+            "SELECT id, version FROM facility WHERE code = 'base-ebetsu-ai'")).one()
+    assert heard == [{"kind": "UPDATED", "id": ebetsu.id, "version": ebetsu.version}]
 
 
 def _facility_table(engine: Engine) -> list[Any]:

@@ -74,7 +74,8 @@ def test_a_created_facility_sits_in_its_municipality_with_its_area_and_one_audit
     assert area.symmetric_difference(ebetsu).area < 1e-12
     [entry] = _audit(seeded_copy, CODE)
     assert entry["action"] == "INSERT" and entry["actor"] == "test-token"
-    assert entry["before"] is None and entry["after"]["services"] == ["consultation"]
+    assert entry["before"] is None and entry["after"]["services"] == [
+        {"service_code": "consultation", "source_text": None}]
 
 
 @pytest.mark.parametrize(("values", "field"), [

@@ -23,12 +23,7 @@ from hub.db.models import (
     Consultation,
     Dataset,
     Event,
-    EventAudience,
-    EventOrganizer,
     Facility,
-    FacilityAlias,
-    FacilityMetric,
-    FacilityService,
     Initiative,
     InitiativeMetric,
     Operator,
@@ -54,6 +49,8 @@ from hub.services.loading.sync import (
     sync_rows,
     table_of,
 )
+from hub.services.writes import records
+from hub.services.writes.facilities import save_facility
 
 
 def read_seed_set(directory: Path = SEED_DIR) -> SeedSet:
@@ -155,33 +152,30 @@ def _service_rows(seed: SeedSet) -> list[dict[str, Any]]:
 
 def _write_facilities(conn: Connection, seed: SeedSet, geo: Geography, actor: str
                       ) -> SyncStats:
+    """Each facility through the API's own write (``save_facility``): the same
+    comparison, one version and one audit row per changed facility, a facilityChanged
+    event for each."""
     operator_ids = ids_by(conn, Operator)
-    rows = [_facility_row(f, geo.facilities[f.code], operator_ids, geo.sites.get(f.code))
-            for f in seed.facilities]
-    stats = sync_rows(conn, Facility, "code", rows, actor)
-    ids = ids_by(conn, Facility)
-    wanted = {
-        ids[f.code]: [{"service_code": s.code, "source_text": s.as_written} for s in f.services]
-        for f in seed.facilities
-    }
-    figures = {
-        ids[f.code]: [{"position": n, "name": m.name, "value": m.value, "unit": m.unit,
-                       "qualifier": m.qualifier, "period": m.period, "note": m.note,
-                       "source": m.source} for n, m in enumerate(f.metrics)]
-        for f in seed.facilities
-    }
-    aliases = {
-        ids[f.code]: [{"name": name, "source": source}
-                      for name, source in (geo.sites[f.code].aliases if f.code in geo.sites
-                                           else ())]
-        for f in seed.facilities
-    }
-    changes = _by_kind(services=sync_links(conn, FacilityService, "facility_id", wanted),
-                       aliases=sync_links(conn, FacilityAlias, "facility_id", aliases),
-                       metrics=sync_links(conn, FacilityMetric, "facility_id", figures))
-    keys = {ids[f.code]: f.code for f in seed.facilities}
-    _audit_links(conn, Facility, "facility", keys, changes, actor, stats, versioned=True)
+    stats = SyncStats()
+    for f in seed.facilities:
+        site = geo.sites.get(f.code)
+        row = _facility_row(f, geo.facilities[f.code], operator_ids, site)
+        links: dict[str, list[dict[str, Any]]] = {
+            "services": [{"service_code": s.code, "source_text": s.as_written}
+                         for s in f.services],
+            "aliases": [{"name": name, "source": source}
+                        for name, source in (site.aliases if site else ())],
+            "metrics": [{"position": n, "name": m.name, "value": m.value, "unit": m.unit,
+                         "qualifier": m.qualifier, "period": m.period, "note": m.note,
+                         "source": m.source} for n, m in enumerate(f.metrics)],
+        }
+        was = records.current(conn, records.FACILITY, Facility.code == f.code, list(row))
+        _count(stats, f.code, was, save_facility(conn, was, row, links, actor))
     return stats
+
+
+def _count(stats: SyncStats, key: str, was: records.Current | None, written: object) -> None:
+    (stats.left if written is None else stats.changed if was else stats.added).append(key)
 
 
 def _write_partnerships(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
@@ -287,24 +281,21 @@ def _write_consultations(conn: Connection, seed: SeedSet, _geo: Geography, actor
 
 def _write_events(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
                   ) -> SyncStats:
+    """Each event through the write createEvent uses (``records.save``)."""
     facility_ids = ids_by(conn, Facility)
-    rows = [{
-        "code": e.code, "title": e.title, "starts_at": e.starts_at, "ends_at": e.ends_at,
-        "date_precision": e.date_precision, "note": e.note, "sources": list(e.sources),
-    } for e in seed.events]
-    stats = sync_rows(conn, Event, "code", rows, actor)
-    ids = ids_by(conn, Event)
-    keys = {ids[e.code]: e.code for e in seed.events}
-    organizers = sync_links(conn, EventOrganizer, "event_id", {
-        ids[e.code]: [{"facility_id": facility_ids[f], "position": n}
-                      for n, f in enumerate(e.organizers)]
-        for e in seed.events
-    })
-    audiences = sync_links(conn, EventAudience, "event_id", {
-        ids[e.code]: [{"audience": a} for a in e.audiences] for e in seed.events
-    })
-    changes = _by_kind(organizers=organizers, audiences=audiences)
-    _audit_links(conn, Event, "event", keys, changes, actor, stats, versioned=True)
+    stats = SyncStats()
+    for e in seed.events:
+        row = {"code": e.code, "title": e.title, "starts_at": e.starts_at,
+               "ends_at": e.ends_at, "date_precision": e.date_precision, "note": e.note,
+               "sources": list(e.sources)}
+        links: dict[str, list[dict[str, Any]]] = {
+            "organizers": [{"facility_id": facility_ids[f], "position": n}
+                           for n, f in enumerate(e.organizers)],
+            "audiences": [{"audience": a} for a in e.audiences],
+        }
+        was = records.current(conn, records.EVENT, Event.code == e.code, list(row))
+        _count(stats, e.code, was, records.save(conn, records.EVENT, was, row, links, e.code,
+                                                actor))
     return stats
 
 

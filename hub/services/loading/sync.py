@@ -65,7 +65,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _comparable(value: Any) -> Any:
+def comparable(value: Any) -> Any:
     if isinstance(value, BaseGeometry):
         return wkb_md5(value)
     if isinstance(value, Decimal):
@@ -75,7 +75,7 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-def _bindable(table: Table, column: str, value: Any) -> Any:
+def bindable(table: Table, column: str, value: Any) -> Any:
     if isinstance(value, BaseGeometry):
         srid = getattr(table.c[column].type, "srid", 4326)
         return from_shape(value, srid=srid)
@@ -116,7 +116,7 @@ def _existing(
         else:
             selected.append(col)
     rows = conn.execute(select(*selected)).mappings()
-    return {str(row[key]): {k: _comparable(v) for k, v in row.items()} for row in rows}
+    return {str(row[key]): {k: comparable(v) for k, v in row.items()} for row in rows}
 
 
 def table_of(model: type[Base]) -> Table:
@@ -143,9 +143,9 @@ def sync_rows(
     has_updated_at = "updated_at" in table.c
     for row in rows:
         row_key = str(row[key])
-        new = {name: _comparable(row[name]) for name in columns}
+        new = {name: comparable(row[name]) for name in columns}
         old = existing.get(row_key)
-        values = {name: _bindable(table, name, row[name]) for name in columns}
+        values = {name: bindable(table, name, row[name]) for name in columns}
         if old is None:
             conn.execute(insert(table).values(values))
             audit(conn, table.name, row_key, "INSERT", actor, None, new)
@@ -213,7 +213,7 @@ def sync_links(
         names = columns or sorted(set().union(*current_rows) - {parent_column, "id"})
 
         def project(row: Mapping[str, Any], names: list[str] = names) -> dict[str, Any]:
-            return {name: _comparable(row.get(name)) for name in names}
+            return {name: comparable(row.get(name)) for name in names}
 
         before = sorted((project(r) for r in current_rows), key=repr)
         after = sorted((project(link) for link in links), key=repr)
@@ -223,7 +223,7 @@ def sync_links(
         if links:
             conn.execute(
                 insert(table),
-                [{**{k: _bindable(table, k, v) for k, v in link.items()},
+                [{**{k: bindable(table, k, v) for k, v in link.items()},
                   parent_column: parent_id} for link in links],
             )
         changes[parent_id] = LinkChange(before, after)

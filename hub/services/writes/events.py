@@ -29,13 +29,13 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
-from hub.db.models import Event, EventAudience, EventOrganizer, Facility
+from hub.db.models import Facility
 from hub.domain.errors import InputError
 from hub.domain.seed import Text
 from hub.domain.vocabulary import Audience
-from hub.services.loading.sync import audit
+from hub.services.writes import records
 
 #: Who may change a record of an operator: raises Forbidden when the caller may not.
 Permit = Callable[[int], None]
@@ -143,11 +143,9 @@ def create_event(conn: Connection, values: Mapping[str, Any], actor: str,
         "date_precision": "DAY", "venue_facility_id": draft.venue_id, "note": draft.note,
         "sources": list(draft.sources),
     }
-    event_id = int(conn.execute(insert(Event).values(row).returning(Event.id)).scalar_one())
-    organizers = [{"facility_id": f, "position": n} for n, f in enumerate(draft.organizer_ids)]
-    audiences = [{"audience": a} for a in draft.audiences]
-    conn.execute(insert(EventOrganizer), [{**o, "event_id": event_id} for o in organizers])
-    conn.execute(insert(EventAudience), [{**a, "event_id": event_id} for a in audiences])
-    audit(conn, "event", str(event_id), "INSERT", actor, None,
-          {**row, "organizers": organizers, "audiences": audiences})
-    return event_id
+    links: dict[str, list[dict[str, Any]]] = {
+        "organizers": [{"facility_id": f, "position": n}
+                       for n, f in enumerate(draft.organizer_ids)],
+        "audiences": [{"audience": a} for a in draft.audiences],
+    }
+    return records.create(conn, records.EVENT, row, links, None, actor).id

@@ -14,15 +14,15 @@ read the new version once the lock is free, and get a CONFLICT.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import to_shape
 from pydantic import ValidationError
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
 from hub.db.listener import FACILITY_CHANGES
 from hub.db.models import Facility, FacilityService, Municipality, Operator, Service
@@ -32,6 +32,7 @@ from hub.domain.municipalities import polygons_of
 from hub.domain.seed import FacilitySeed
 from hub.services.loading.placement import Placement, Places, place_facility
 from hub.services.loading.sync import audit, table_of
+from hub.services.writes import records
 from hub.services.writes.notify import notify
 
 #: Columns these writes govern. building, phone, url and hours are set by the bulk import
@@ -97,9 +98,12 @@ def _current(conn: Connection, facility_id: int) -> dict[str, Any]:
     for geometry in ("location", "service_area"):
         if values[geometry] is not None:
             values[geometry] = to_shape(values[geometry])
-    values["service_codes"] = list(conn.scalars(
-        select(FacilityService.service_code).where(FacilityService.facility_id == facility_id)
-        .order_by(FacilityService.service_code)))
+    services = conn.execute(
+        select(FacilityService.service_code, FacilityService.source_text)
+        .where(FacilityService.facility_id == facility_id)
+        .order_by(FacilityService.service_code)).all()
+    values["service_codes"] = [code for code, _ in services]
+    values["service_texts"] = dict(services)
     return values
 
 
@@ -156,24 +160,6 @@ def _written_values(seed: FacilitySeed, placement: Placement, values: Mapping[st
     }
 
 
-def _bind(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: from_shape(v, srid=4326) if isinstance(v, BaseGeometry) else v
-            for k, v in values.items()}
-
-
-def _set_services(conn: Connection, facility_id: int, codes: list[str]) -> None:
-    """Remove the services not in ``codes`` and add the new ones; a kept service keeps the
-    source's words for it."""
-    conn.execute(delete(FacilityService).where(FacilityService.facility_id == facility_id,
-                                               FacilityService.service_code.not_in(codes)))
-    have = set(conn.scalars(select(FacilityService.service_code).where(
-        FacilityService.facility_id == facility_id)))
-    new = [c for c in codes if c not in have]
-    if new:
-        conn.execute(insert(FacilityService), [
-            {"facility_id": facility_id, "service_code": c} for c in new])
-
-
 def _check_services(conn: Connection, codes: list[str]) -> None:
     if not codes:
         return
@@ -207,14 +193,10 @@ def create_facility(conn: Connection, given: Mapping[str, Any], actor: str,
     area = values.get("service_area")
     row = _written_values(seed, placement, values, int(values["operator_id"]),
                           _multi(area) if area is not None else None)
-    facility_id = int(conn.execute(insert(Facility).values(_bind(row)).returning(Facility.id))
-                      .scalar_one())
-    if seed.services:  # a new facility has none to keep or remove
-        conn.execute(insert(FacilityService), [
-            {"facility_id": facility_id, "service_code": s.code} for s in seed.services])
-    audit(conn, "facility", seed.code, "INSERT", actor, None,
-          {**row, "services": [s.code for s in seed.services]})
-    return _told(conn, Written("CREATED", facility_id, 1))
+    services = [{"service_code": s.code, "source_text": None} for s in seed.services]
+    saved = records.create(conn, records.FACILITY, row, {"services": services}, seed.code,
+                           actor)
+    return _told(conn, Written("CREATED", saved.id, saved.version))
 
 
 def update_facility(conn: Connection, facility_id: int, expected_version: int,
@@ -245,21 +227,26 @@ def update_facility(conn: Connection, facility_id: int, expected_version: int,
         area = None
     placement = _placed(seed, places, with_area=recompute)
     row = _written_values(seed, placement, values, int(current["operator_id"]), area)
-    changed = {k for k in GOVERNED if _differs(current.get(k), row[k])}
-    services = [s.code for s in seed.services]
-    services_changed = sorted(services) != current["service_codes"]
-    if not changed and not services_changed:
-        return Written("UPDATED", facility_id, int(current["version"]))
-    version = int(current["version"]) + 1
-    conn.execute(update(Facility).where(Facility.id == facility_id).values(
-        **_bind({k: row[k] for k in changed}), version=version, updated_at=func.now()))
-    before = {k: current[k] for k in sorted(changed)}
-    after = {k: row[k] for k in sorted(changed)}
-    if services_changed:
-        _set_services(conn, facility_id, services)
-        before["services"], after["services"] = current["service_codes"], services
-    audit(conn, "facility", current["code"], "UPDATE", actor, before, after)
-    return _told(conn, Written("UPDATED", facility_id, version))
+    texts = current["service_texts"]
+    services = [{"service_code": s.code, "source_text": texts.get(s.code)}
+                for s in seed.services]
+    was = records.Current(facility_id, int(current["version"]), current)
+    written = save_facility(conn, was, row, {"services": services}, actor)
+    return written or Written("UPDATED", facility_id, int(current["version"]))
+
+
+def save_facility(conn: Connection, was: records.Current | None, row: Mapping[str, Any],
+                  links: Mapping[str, Sequence[Mapping[str, Any]]], actor: str
+                  ) -> Written | None:
+    """Every facility write (``hub load``, the import, the mutations) goes through here:
+    one version and one audit row per change (``records.save``), and every server process
+    hears of it once it commits. None when nothing differs."""
+    key = str(row["code"]) if "code" in row else None
+    saved = records.save(conn, records.FACILITY, was, row, links, key, actor)
+    if saved is None:
+        return None
+    return _told(conn, Written("CREATED" if saved.created else "UPDATED", saved.id,
+                               saved.version))
 
 
 def archive_facility(conn: Connection, facility_id: int, expected_version: int, actor: str,
@@ -288,12 +275,3 @@ def _check_version(current: Mapping[str, Any], expected: int) -> None:
         raise Conflict(f"expectedVersion: the facility is at version {current['version']}, "
                        f"not {expected}; read it again and retry", "expectedVersion")
 
-
-def _differs(old: Any, new: Any) -> bool:
-    if isinstance(old, BaseGeometry) or isinstance(new, BaseGeometry):
-        if old is None or new is None:
-            return old is not new
-        return not old.equals_exact(new, 0)
-    if isinstance(old, tuple | list) or isinstance(new, tuple | list):
-        return list(old or []) != list(new or [])
-    return bool(old != new)
