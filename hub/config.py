@@ -153,6 +153,18 @@ class Settings(BaseSettings):
     #: its rows hold their facilities' locks until it ends.
     max_import_rows: int = Field(default=10_000, gt=0)
 
+    # --- vector tiles (/tiles) ----------------------------------------------------------------
+    #: The deepest zoom the tile routes serve (TileJSON maxzoom; a map zooms the last tiles
+    #: in further by itself). A deeper z is refused with HTTP 400.
+    tile_max_zoom: int = Field(default=16, ge=0, le=24)
+    #: How long (seconds) browsers and proxies may use a tile without asking again
+    #: (Cache-Control max-age); after that a request with If-None-Match costs one small
+    #: statement and a 304 when the data has not changed.
+    tile_max_age_s: int = Field(default=300, ge=0)
+    #: Coverage results kept for the municipalities layer (one per data version, filter and
+    #: distance), so that the tiles of one map view compute coverage once.
+    tile_coverage_cache_size: int = Field(default=32, ge=1)
+
     # --- data -------------------------------------------------------------------------------
     #: The folder with the municipal boundaries and population (../shared/geodata).
     geodata_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "geodata",

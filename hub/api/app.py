@@ -27,6 +27,7 @@ from strawberry.types import ExecutionResult
 
 from hub import localdb
 from hub.api.limits import BodyLimit, error_body, send_error
+from hub.api.tiles import tiles_mount
 from hub.config import Settings, get_settings
 from hub.db.listener import Listener
 from hub.db.pool import Database
@@ -177,6 +178,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             # Subscriptions (graphql-transport-ws); each event gets new DataLoaders
             # (hub.graphql.live), so the connection's context caches nothing for long.
             WebSocketRoute("/graphql", graphql_app),
+            tiles_mount(db, settings),
         ],
         lifespan=lifespan,
     )

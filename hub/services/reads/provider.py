@@ -13,6 +13,7 @@ from hub.config import Settings
 from hub.db.pool import Database
 from hub.domain.covering import Pick
 from hub.domain.filters import FacilityFilter
+from hub.domain.tiles import Tile
 from hub.domain.tokens import Principal
 from hub.services.reads import (
     alerts,
@@ -24,6 +25,7 @@ from hub.services.reads import (
     facilities,
     history,
     municipalities,
+    tiles,
     tokens,
 )
 from hub.services.reads.alerts import AlertRow
@@ -44,6 +46,7 @@ from hub.services.reads.events import Conflict, EventRow
 from hub.services.reads.facilities import AliasRow, FacilityRow, Page
 from hub.services.reads.history import AuditRow
 from hub.services.reads.municipalities import MunicipalityRow
+from hub.services.reads.tiles import Coverage, TileSetInfo
 
 
 class Reads:
@@ -53,6 +56,7 @@ class Reads:
         self.db = db
         #: The limits the reads apply themselves (date ranges, windows).
         self.settings = settings or Settings.model_construct()
+        self._tile_coverage = tiles.CoverageMemo(self.settings.tile_coverage_cache_size)
 
     # Facilities.
 
@@ -205,3 +209,26 @@ class Reads:
     async def principal(self, secret_hash: str) -> Principal | None:
         """The token in use with this secret hash (None: unknown or revoked)."""
         return await tokens.principal(self.db, secret_hash)
+
+    # Vector tiles.
+
+    async def data_version(self) -> int:
+        """Changes with every write to the data (what a tile's entity tag is made of)."""
+        return await tiles.data_version(self.db)
+
+    async def facilities_tile(self, tile: Tile, flt: FacilityFilter | None) -> bytes:
+        return await tiles.facilities_tile(self.db, tile, flt)
+
+    async def service_areas_tile(self, tile: Tile, flt: FacilityFilter | None) -> bytes:
+        return await tiles.service_areas_tile(self.db, tile, flt)
+
+    async def municipalities_tile(self, tile: Tile, units: Coverage | None) -> bytes:
+        return await tiles.municipalities_tile(self.db, tile, units)
+
+    async def tile_coverage(self, version: int, flt: FacilityFilter | None, reach: float
+                            ) -> Coverage:
+        """Coverage per unit for the municipalities layer, kept per data version."""
+        return await self._tile_coverage.get(self.db, version, flt, reach)
+
+    async def tile_set_info(self, credits: Sequence[str]) -> TileSetInfo:
+        return await tiles.tile_set_info(self.db, credits)
