@@ -146,15 +146,10 @@ def tiles_mount(db: Database, settings: Settings) -> Mount:
             headers = {"ETag": tag, "Cache-Control": cache_control}
             if tiles.matches(request.headers.get("if-none-match"), tag):
                 return Response(status_code=304, headers=headers)
-            if layer == tiles.FACILITIES:
-                body = await reads.facilities_tile(where, asked.flt)
-            elif layer == tiles.SERVICE_AREAS:
-                body = await reads.service_areas_tile(where, asked.flt)
-            else:
-                units = None
-                if asked.reach is not None:
-                    units = await reads.tile_coverage(data_version, asked.flt, asked.reach)
-                body = await reads.municipalities_tile(where, units)
+            units = None
+            if asked.reach is not None:  # the municipalities' coverage
+                units = await reads.tile_coverage(data_version, asked.flt, asked.reach)
+            body = await reads.tile(layer, where, asked.flt, units)
         except InputError as exc:
             return _client_error(exc)
         except Exception as exc:

@@ -216,14 +216,10 @@ class Reads:
         """Changes with every write to the data (what a tile's entity tag is made of)."""
         return await tiles.data_version(self.db)
 
-    async def facilities_tile(self, tile: Tile, flt: FacilityFilter | None) -> bytes:
-        return await tiles.facilities_tile(self.db, tile, flt)
-
-    async def service_areas_tile(self, tile: Tile, flt: FacilityFilter | None) -> bytes:
-        return await tiles.service_areas_tile(self.db, tile, flt)
-
-    async def municipalities_tile(self, tile: Tile, units: Coverage | None) -> bytes:
-        return await tiles.municipalities_tile(self.db, tile, units)
+    async def tile(self, layer: str, tile: Tile, flt: FacilityFilter | None,
+                   units: Coverage | None = None) -> bytes:
+        """A vector tile of ``layer`` (empty bytes: no feature in it)."""
+        return await tiles.make_tile(self.db, layer, tile, flt, units)
 
     async def tile_coverage(self, version: int, flt: FacilityFilter | None, reach: float
                             ) -> Coverage:

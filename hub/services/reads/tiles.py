@@ -7,9 +7,10 @@ and quantises each geometry to the tile's grid, ``ST_AsMVT`` encodes the layer.
 - Polygons are clipped to that box first (``ST_ClipByBox2D``, linear and cheap), then
   simplified by a fraction of the tile's width (hub.domain.tiles.Tile.simplify_degrees),
   then projected: a zoom-6 tile of all Hokkaido carries a few tens of kB, not the 17.6 MB of
-  full-resolution boundaries. From zoom PARTS_FROM_ZOOM on, a service area is built from
-  its subdivided parts (``facility_area_part``, at most 256 vertices each) that touch the
-  tile, so a street-level tile does not clip a 244,000-vertex Hokkaido five times over.
+  full-resolution boundaries. Where few parts of the subdivided service areas
+  (``facility_area_part``) touch the tile, the areas are built from those parts
+  (PARTS_LIMIT), so a street-level tile does not clip a 244,000-vertex Hokkaido five
+  times over.
 - The facility filter is hub.services.reads.facilities.where, the same as GraphQL's
   (archived facilities never show).
 - Municipalities' coverage properties come from hub.services.reads.coverage, the same
@@ -37,11 +38,12 @@ from hub.domain.filters import FacilityFilter
 from hub.domain.tiles import Tile
 from hub.services.reads import coverage, facilities
 
-#: From this zoom on, service areas are assembled from their parts that touch the tile;
-#: below it, the whole area is clipped. Measured on the seed set (five all-Hokkaido areas
-#: of 244,000 vertices): at zoom 10 the parts take 20 ms against 65 ms, at zoom 8 400 ms
-#: against 60 ms (a low-zoom tile touches tens of thousands of parts).
-PARTS_FROM_ZOOM = 10
+#: A tile touching at most this many service-area parts (``facility_area_part``, at most
+#: 256 vertices each) assembles its areas from them; a tile touching more clips the whole
+#: areas. Measured on the seed set (five all-Hokkaido areas of 244,000 vertices): the union
+#: of 100-200 parts takes 15-45 ms against 110-180 ms for clipping, 1,300 parts 260 ms
+#: against 180 ms, and a zoom-6 tile touches tens of thousands.
+PARTS_LIMIT = 500
 
 _BOUNDS = """
 bounds AS (
@@ -81,37 +83,36 @@ SELECT ST_AsMVT(t, 'municipalities', %(extent)s, 'geom') AS mvt FROM (
     ORDER BY m.code
 ) t"""
 
-# Largest first within the tile, so that a map drawing them in order puts the small
-# (municipal) areas over the all-Hokkaido ones.
-_SERVICE_AREAS = """
-SELECT ST_AsMVT(t, 'service_areas', %(extent)s, 'geom', 'fid') AS mvt FROM (
-    SELECT geom, fid, id, code, name_ja, category FROM (
-        SELECT {mvt_geom} AS geom, f.id AS fid, f.id, f.code, f.name_ja, f.category
-        FROM {source}
-    ) s WHERE geom IS NOT NULL
-    ORDER BY ST_Area(geom) DESC, code
-) t"""
-
-SERVICE_AREAS_WHOLE = f"""
-WITH {_BOUNDS}
-""" + _SERVICE_AREAS.format(
-    mvt_geom=_MVT_GEOM.format(geom=_POLYGON.format(column="f.service_area")),
-    source="facility f CROSS JOIN bounds b WHERE f.service_area && b.area AND {condition}",
-)
-
-SERVICE_AREAS_PARTS = f"""
+# Service areas, made one of two ways (see PARTS_LIMIT), chosen in the statement: the
+# count of parts is an InitPlan, and the branch it rules out is never run (a one-time
+# filter). The shapes are MATERIALIZED so that each is made once: PostgreSQL would
+# otherwise copy the ST_AsMVTGeom expression into the filter and the sort, and with a low
+# row estimate for facility it may run the parts' union once per facility. Largest first
+# within the tile, so that a map drawing them in order puts the small (municipal) areas
+# over the all-Hokkaido ones.
+SERVICE_AREAS = f"""
 WITH {_BOUNDS},
-parts AS (
+crowded AS (
+    SELECT count(*) > %(parts_limit)s AS yes FROM (
+        SELECT 1 FROM facility_area_part p CROSS JOIN bounds b WHERE p.geom && b.area
+        LIMIT %(parts_limit)s + 1) touching),
+parts AS MATERIALIZED (
     SELECT p.facility_id, ST_Union(ST_ClipByBox2D(p.geom, b.area)) AS geom
-    FROM facility_area_part p CROSS JOIN bounds b
-    WHERE p.geom && b.area
-    GROUP BY p.facility_id)
-""" + _SERVICE_AREAS.format(
-    mvt_geom=_MVT_GEOM.format(
-        geom="ST_Transform(ST_Simplify(p.geom, %(tolerance)s), 3857)"),
-    source="facility f JOIN parts p ON p.facility_id = f.id CROSS JOIN bounds b"
-           " WHERE {condition}",
-)
+    FROM facility_area_part p JOIN facility f ON f.id = p.facility_id CROSS JOIN bounds b
+    WHERE NOT (SELECT yes FROM crowded) AND p.geom && b.area AND {{condition}}
+    GROUP BY p.facility_id),
+shapes AS MATERIALIZED (
+    SELECT {_MVT_GEOM.format(geom=_POLYGON.format(column="f.service_area"))} AS geom,
+           f.id AS fid, f.id, f.code, f.name_ja, f.category
+    FROM facility f CROSS JOIN bounds b
+    WHERE (SELECT yes FROM crowded) AND f.service_area && b.area AND {{condition}}
+    UNION ALL
+    SELECT {_MVT_GEOM.format(geom="ST_Transform(ST_Simplify(p.geom, %(tolerance)s), 3857)")},
+           f.id, f.id, f.code, f.name_ja, f.category
+    FROM parts p JOIN facility f ON f.id = p.facility_id CROSS JOIN bounds b)
+SELECT ST_AsMVT(t, 'service_areas', %(extent)s, 'geom', 'fid') AS mvt FROM (
+    SELECT * FROM shapes WHERE geom IS NOT NULL ORDER BY ST_Area(geom) DESC, code
+) t"""
 
 
 @dataclass(frozen=True)
@@ -136,36 +137,34 @@ async def data_version(db: Database) -> int:
 def _params(tile: Tile) -> dict[str, Any]:
     return {"z": tile.z, "x": tile.x, "y": tile.y, "extent": tiles.EXTENT,
             "buffer": tiles.BUFFER, "margin": tiles.BUFFER / tiles.EXTENT,
-            "tolerance": tile.simplify_degrees()}
+            "tolerance": tile.simplify_degrees(), "parts_limit": PARTS_LIMIT}
 
 
-async def facilities_tile(db: Database, tile: Tile, flt: FacilityFilter | None) -> bytes:
+def tile_query(layer: str, tile: Tile, flt: FacilityFilter | None = None,
+               units: Coverage | None = None) -> tuple[sql.Composed, dict[str, Any]]:
+    """The one statement that makes a tile of ``layer``, and its parameters (also what
+    benchmarks/tiles.py runs directly). ``flt`` chooses facilities and service areas;
+    ``units`` are the municipalities' coverage properties, if asked."""
+    if layer == tiles.MUNICIPALITIES:
+        units = units or {}
+        codes = list(units)
+        params: dict[str, Any] = {
+            "codes": codes,
+            "served": [units[c].served_by_area for c in codes],
+            "within": [units[c].within_reach for c in codes],
+            "nearest": [units[c].nearest_m for c in codes],
+            "gap": [units[c].gap for c in codes],
+        }
+        return sql.SQL(MUNICIPALITIES).format(), {**params, **_params(tile)}
     condition, params = facilities.where(flt)
-    query = sql.SQL(FACILITIES).format(condition=condition)
-    return await _mvt(db, query, {**params, **_params(tile)})
+    template = FACILITIES if layer == tiles.FACILITIES else SERVICE_AREAS
+    return sql.SQL(template).format(condition=condition), {**params, **_params(tile)}
 
 
-async def service_areas_tile(db: Database, tile: Tile, flt: FacilityFilter | None) -> bytes:
-    condition, params = facilities.where(flt)
-    template = SERVICE_AREAS_PARTS if tile.z >= PARTS_FROM_ZOOM else SERVICE_AREAS_WHOLE
-    query = sql.SQL(template).format(condition=condition)
-    return await _mvt(db, query, {**params, **_params(tile)})
-
-
-async def municipalities_tile(db: Database, tile: Tile, units: Coverage | None) -> bytes:
-    units = units or {}
-    codes = list(units)
-    params = {
-        "codes": codes,
-        "served": [units[c].served_by_area for c in codes],
-        "within": [units[c].within_reach for c in codes],
-        "nearest": [units[c].nearest_m for c in codes],
-        "gap": [units[c].gap for c in codes],
-    }
-    return await _mvt(db, sql.SQL(MUNICIPALITIES), {**params, **_params(tile)})
-
-
-async def _mvt(db: Database, query: sql.SQL | sql.Composed, params: dict[str, Any]) -> bytes:
+async def make_tile(db: Database, layer: str, tile: Tile, flt: FacilityFilter | None = None,
+                    units: Coverage | None = None) -> bytes:
+    """The tile's bytes; empty when no feature lies in it."""
+    query, params = tile_query(layer, tile, flt, units)
     row = await db.fetch_one(query, params)
     return bytes(row["mvt"]) if row and row["mvt"] is not None else b""
 
