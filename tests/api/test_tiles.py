@@ -17,7 +17,9 @@ from typing import Any
 import httpx
 import mapbox_vector_tile
 import pytest
+import shapely
 from pyproj import Transformer
+from shapely.geometry import box, shape
 from sqlalchemy import Engine
 
 from tests.conftest import LiveServer, live_server, make_tokens
@@ -192,6 +194,34 @@ def test_municipalities_without_coverage_parameters_have_no_coverage_properties(
     assert chuo["name_ja"] == "札幌市中央区" and chuo["subprefecture"] == "石狩振興局"
     assert chuo["population"] > 100_000
     assert not {"served_by_area", "within_reach", "nearest_m", "gap"} & chuo.keys()
+
+
+@pytest.mark.parametrize("z", [8, 12])
+def test_a_municipality_is_drawn_within_one_tile_pixel_of_its_full_boundary(
+    server: LiveServer, z: int
+) -> None:
+    """Chuo ward at zoom 8 (whole, simplified) and 12 (clipped): its polygon in the tile and
+    the full-resolution boundary from GraphQL, projected by pyproj and clipped to the tile,
+    are within one pixel of each other (Hausdorff distance)."""
+    truth = shape(server.data('{ municipality(code: "01101") { boundary } }')
+                  ["municipality"]["boundary"])
+    x, y, _, _ = tile_position(141.3544, 43.0605, z)  # Odori park
+    side = 2 * HALF / 2**z
+    west, north = -HALF + x * side, HALF - y * side
+
+    def to_tile(lon: float, lat: float) -> tuple[float, float]:
+        mx, my = TO_MERCATOR.transform(lon, lat)
+        return (mx - west) / side * EXTENT, (north - my) / side * EXTENT
+
+    projected = shapely.transform(truth, lambda c: [to_tile(lon, lat) for lon, lat in c])
+    found = [f for f in features(get(server, f"/tiles/municipalities/{z}/{x}/{y}.mvt"),
+                                 "municipalities") if f["properties"]["code"] == "01101"]
+    assert len(found) == 1
+    drawn = shape(found[0]["geometry"])
+    tile = box(0, 0, EXTENT, EXTENT)
+    expected, actual = projected.intersection(tile), drawn.intersection(tile)
+    assert not expected.is_empty and actual.is_valid
+    assert shapely.hausdorff_distance(expected.boundary, actual.boundary) <= PIXEL
 
 
 @pytest.mark.parametrize("layer", ["municipalities", "service_areas"])
