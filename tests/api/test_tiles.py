@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import mapbox_vector_tile
+import numpy as np
+import numpy.typing as npt
 import pytest
 import shapely
 from pyproj import Transformer
@@ -209,11 +211,12 @@ def test_a_municipality_is_drawn_within_one_tile_pixel_of_its_full_boundary(
     side = 2 * HALF / 2**z
     west, north = -HALF + x * side, HALF - y * side
 
-    def to_tile(lon: float, lat: float) -> tuple[float, float]:
-        mx, my = TO_MERCATOR.transform(lon, lat)
-        return (mx - west) / side * EXTENT, (north - my) / side * EXTENT
+    def to_tile(lonlat: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        mx, my = TO_MERCATOR.transform(lonlat[:, 0], lonlat[:, 1])
+        return np.column_stack([(np.asarray(mx) - west) / side * EXTENT,
+                                (north - np.asarray(my)) / side * EXTENT])
 
-    projected = shapely.transform(truth, lambda c: [to_tile(lon, lat) for lon, lat in c])
+    projected = shapely.transform(truth, to_tile)
     found = [f for f in features(get(server, f"/tiles/municipalities/{z}/{x}/{y}.mvt"),
                                  "municipalities") if f["properties"]["code"] == "01101"]
     assert len(found) == 1
