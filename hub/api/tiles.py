@@ -11,6 +11,7 @@ proxies keep a tile HUB_TILE_MAX_AGE_S seconds without asking.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import uuid
@@ -139,19 +140,27 @@ def tiles_mount(db: Database, settings: Settings) -> Mount:
             where = tiles.parse_tile(request.path_params["z"], request.path_params["x"],
                                      request.path_params["y"], settings.tile_max_zoom)
             asked = parse_request(layer, request.query_params, settings)
-            await _check_references(reads, asked.flt)
-            data_version = await reads.data_version()
-            tag = tiles.etag(TILE_FORMAT, hub_version, data_version, layer, where.z, where.x,
-                             where.y, tiles.canonical_query(request.query_params.multi_items()))
-            headers = {"ETag": tag, "Cache-Control": cache_control}
-            if tiles.matches(request.headers.get("if-none-match"), tag):
-                return Response(status_code=304, headers=headers)
-            units = None
-            if asked.reach is not None:  # the municipalities' coverage
-                units = await reads.tile_coverage(data_version, asked.flt, asked.reach)
-            body = await reads.tile(layer, where, asked.flt, units)
+            query = tiles.canonical_query(request.query_params.multi_items())
+            async with asyncio.timeout(settings.request_timeout_ms / 1000):
+                await _check_references(reads, asked.flt)
+                data_version = await reads.data_version()
+                tag = tiles.etag(TILE_FORMAT, hub_version, data_version, layer, where.z,
+                                 where.x, where.y, query)
+                headers = {"ETag": tag, "Cache-Control": cache_control}
+                if tiles.matches(request.headers.get("if-none-match"), tag):
+                    return Response(status_code=304, headers=headers)
+                units = None
+                if asked.reach is not None:  # the municipalities' coverage
+                    units = await reads.tile_coverage(data_version, asked.flt, asked.reach)
+                body = await reads.tile(layer, where, asked.flt, units)
         except InputError as exc:
             return _client_error(exc)
+        except TimeoutError:
+            log.warning("a tile took longer than %s ms and was stopped",
+                        settings.request_timeout_ms)
+            return Response(error_body(PUBLIC_MESSAGES["QUERY_TOO_COMPLEX"],
+                                       "QUERY_TOO_COMPLEX", limit=settings.request_timeout_ms),
+                            status_code=503, media_type="application/json")
         except Exception as exc:
             return _server_error(exc, settings)
         if not body:

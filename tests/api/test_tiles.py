@@ -402,3 +402,33 @@ def test_an_archived_facility_leaves_its_tile_under_a_new_etag(
     assert after.status_code in (200, 204)  # not 304: the data changed
     assert after.headers["etag"] != before.headers["etag"]
     assert int(node["id"]) not in {f["id"] for f in features(after, "facilities")}
+
+
+# ---- the database cannot answer -------------------------------------------------------------
+
+def test_a_tile_without_a_database_is_503_with_retry_after_and_no_internals() -> None:
+    from starlette.testclient import TestClient
+
+    from hub.api.app import create_app
+    from hub.config import Settings
+
+    app = create_app("postgresql://nobody@127.0.0.1:1/none",
+                     Settings(pool_timeout_s=0.5, retry_after_s=7))
+    with TestClient(app) as client:
+        response = client.get("/tiles/facilities/6/57/23.mvt")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "7"
+    assert response.json()["errors"][0]["extensions"] == {"code": "UNAVAILABLE"}
+    assert "Traceback" not in response.text and "127.0.0.1" not in response.text
+
+
+def test_a_tile_over_the_request_time_limit_is_stopped(
+    seed_loaded: Engine, database_url: str
+) -> None:
+    from hub.config import Settings
+
+    with live_server(database_url, Settings(request_timeout_ms=1)) as slow:
+        response = get(slow, "/tiles/service_areas/6/57/23.mvt")
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"] == {"code": "QUERY_TOO_COMPLEX",
+                                                          "limit": 1}
