@@ -153,6 +153,17 @@ class Settings(BaseSettings):
     #: its rows hold their facilities' locks until it ends.
     max_import_rows: int = Field(default=10_000, gt=0)
 
+    # --- open-data exports (/export/facilities.csv|.geojson, hub export facilities) ---------
+    #: Most facilities one export may hold; a request for more is refused before anything is
+    #: written (narrow it with a filter). Exports stream in batches, so memory stays flat
+    #: whatever this is: the default lets the synthetic benchmark set (1,000,000) out whole.
+    max_export_rows: int = Field(default=1_000_000, gt=0)
+    #: The GeoJSON export's service areas are simplified so that no vertex moves farther
+    #: than this (metres; islands smaller than it drop out): the areas of all Hokkaido have
+    #: 244,330 vertices each at full resolution (GraphQL and /ogc serve those). 0 keeps them
+    #: whole.
+    export_simplify_meters: float = Field(default=500.0, ge=0)
+
     # --- data -------------------------------------------------------------------------------
     #: The folder with the municipal boundaries and population (../shared/geodata).
     geodata_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "geodata",
