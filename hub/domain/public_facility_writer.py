@@ -52,7 +52,7 @@ CATEGORY_NAMES = {
     "INDUSTRY_VOCATIONAL": "職業能力開発・産業振興",
     "PUBLIC_HOUSING": "公営住宅",
 }
-_EXTENSION = re.compile(r"^(\S.*?) 内線(\S+)$")
+_EXTENSION = re.compile(r"^(\S(?:.*\S)?) 内線(\S+)$")
 
 
 @dataclass(frozen=True)
