@@ -156,8 +156,10 @@ class Settings(BaseSettings):
     # --- open-data exports (/export/facilities.csv|.geojson, hub export facilities) ---------
     #: Most facilities one export may hold; a request for more is refused before anything is
     #: written (narrow it with a filter). Exports stream in batches, so memory stays flat
-    #: whatever this is: the default lets the synthetic benchmark set (1,000,000) out whole.
-    max_export_rows: int = Field(default=1_000_000, gt=0)
+    #: whatever this is; it bounds time and bytes: 100,000 are about 20 s and 20 MB of CSV
+    #: or 125 MB of GeoJSON (benchmarks/export.py), any real list of Hokkaido's facilities
+    #: many times over. The synthetic 1,000,000 need HUB_MAX_EXPORT_ROWS=1000000.
+    max_export_rows: int = Field(default=100_000, gt=0)
     #: The GeoJSON export's service areas are simplified so that no vertex moves farther
     #: than this (metres; islands smaller than it drop out): the areas of all Hokkaido have
     #: 244,330 vertices each at full resolution (GraphQL and /ogc serve those). 0 keeps them
