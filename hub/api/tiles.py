@@ -25,7 +25,6 @@ from starlette.routing import Mount, Route
 from hub.api.filter_params import FILTER_PARAMETERS, check_known, facility_filter
 from hub.api.limits import error_body
 from hub.config import Settings
-from hub.db.pool import Database
 from hub.domain import tiles
 from hub.domain import vocabulary as vocab
 from hub.domain.errors import InputError
@@ -126,9 +125,8 @@ def _unknown_layer(layer: str) -> Response:
                     media_type="application/json")
 
 
-def tiles_mount(db: Database, settings: Settings) -> Mount:
-    """The /tiles routes on the app's database pool."""
-    reads = Reads(db, settings)
+def tiles_mount(reads: Reads, settings: Settings) -> Mount:
+    """The /tiles routes, reading through the app's read provider."""
     hub_version = package_version("hub")
     cache_control = f"public, max-age={settings.tile_max_age_s}"
 
