@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (GraphiQL in a browser), /health and /ready."""
+"""The Starlette application: /graphql (GraphiQL in a browser), /health, /ready and the OGC
+API at /ogc."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from strawberry.types import ExecutionResult
 
 from hub import localdb
 from hub.api.limits import BodyLimit, error_body, send_error
+from hub.api.ogc import OgcApp
 from hub.config import Settings, get_settings
 from hub.db.listener import Listener
 from hub.db.pool import Database
@@ -129,6 +131,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
     db = Database.from_settings(database_url, settings)
     writes = Writes(database_url, settings)
     listener = Listener(database_url, settings.pool_connect_timeout_s)
+    ogc = OgcApp(database_url, settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -136,6 +139,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
         try:
             yield
         finally:
+            await ogc.close()
             await listener.close()
             await db.close()
             writes.close()
@@ -177,6 +181,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             # Subscriptions (graphql-transport-ws); each event gets new DataLoaders
             # (hub.graphql.live), so the connection's context caches nothing for long.
             WebSocketRoute("/graphql", graphql_app),
+            ogc.mount(),
         ],
         lifespan=lifespan,
     )

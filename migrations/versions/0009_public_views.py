@@ -6,7 +6,9 @@ facilities are left out, as in every read) and one function:
 
 - ``ogc.facilities``: the located facilities, one point each, with what a map shows of them
   (the contract's fields, the operator's name and level, the municipality's names, the
-  service codes);
+  service codes). One date column only (established_on): OGC clients such as GDAL send
+  any date comparison as the one ``datetime`` parameter, which tipg applies to the first
+  date column, so a second one (updated_at) would be filtered by the wrong column;
 - ``ogc.municipalities``: the municipalities and Sapporo's wards that have a boundary;
 - ``ogc.service_areas``: the facilities' service areas (a programme without a site too);
 - ``ogc.coverage(category, distance)``: the coverage units with the coverage of the
@@ -49,7 +51,7 @@ SELECT f.id, f.code, f.name_ja, f.name_kana, f.name_en, f.category,
        f.location_precision, f.activity_area, f.established_on, f.legal_basis,
        ARRAY(SELECT s.service_code FROM public.facility_service s
              WHERE s.facility_id = f.id ORDER BY s.service_code) AS services,
-       f.version, f.updated_at,
+       f.version,
        f.location AS geom
 FROM public.facility f
 JOIN public.operator o ON o.id = f.operator_id
