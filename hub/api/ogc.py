@@ -357,8 +357,23 @@ def filter_param(
         reason = " ".join(str(exc).split())
         raise InputError(f"filter: not a CQL2 expression: {reason}", "filter") from None
     check_cql(tree, _names(collection))
-    # Through CQL2-JSON, as tipg does, so geometry literals carry SRID 4326.
-    return Expr(tree)
+    # Through CQL2-JSON, as tipg does, so geometry literals carry SRID 4326 (a BBOX literal
+    # as its polygon: cql2 writes it as an envelope without one).
+    return Expr(_bbox_as_polygon(tree))
+
+
+def _bbox_as_polygon(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_bbox_as_polygon(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"bbox"} and isinstance(node["bbox"], list) \
+            and len(node["bbox"]) in (4, 6):
+        box = node["bbox"]
+        west, south, east, north = box if len(box) == 4 else (box[0], box[1], box[3], box[4])
+        ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        return {"type": "Polygon", "coordinates": [ring]}
+    return {key: _bbox_as_polygon(value) for key, value in node.items()}
 
 
 def bbox_param(
@@ -466,8 +481,10 @@ def configure_tipg(settings: Settings) -> None:
 
 async def _answer(request: Request, exc: Exception) -> Response:
     settings: Settings = request.app.state.settings
-    if isinstance(exc, asyncpg.PostgresError) and "filter" in request.query_params \
-            and answer_for(exc) == _BAD:
+    if isinstance(exc, asyncpg.PostgresError) and "filter" in request.query_params and (
+            answer_for(exc) == _BAD or isinstance(exc, asyncpg.InternalServerError)):
+        # PostGIS reports a geometry it cannot use (an invalid polygon in a filter, say)
+        # as an internal error (XX000); with a filter, that geometry is the client's.
         # The SQL of a filter is the client's expression: name it as the culprit.
         exc = InputError(f"filter: {getattr(exc, 'message', None) or exc}", "filter")
     return error_response(exc, settings.retry_after_s)

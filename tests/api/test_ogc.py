@@ -303,6 +303,11 @@ def test_cql2s_own_functions_work(server: LiveServer, seed_loaded: Engine) -> No
     assert offering
     found = items(server, "facilities", filter="A_CONTAINS(services, ('consultation'))")
     assert ids_of(found) == offering
+    boxed = located_ids(seed_loaded, "ST_Intersects(location,"
+                        " ST_MakeEnvelope(141, 43, 142, 44, 4326))")
+    assert boxed
+    found = items(server, "facilities", filter="S_INTERSECTS(geom, BBOX(141,43,142,44))")
+    assert ids_of(found) == boxed == ids_of(items(server, "facilities", bbox="141,43,142,44"))
 
 
 def test_a_fault_of_ours_is_internal_with_a_request_id() -> None:
