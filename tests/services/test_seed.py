@@ -195,25 +195,26 @@ def test_a_change_in_a_file_is_a_new_version_with_an_audit_row(
     )
 
 
-def test_a_loaded_facility_or_event_has_one_audit_row_with_its_links(
-    seed_loaded: Engine,
-) -> None:
+def test_a_loaded_record_has_one_audit_row_with_its_links(seed_loaded: Engine) -> None:
     """The seed set is written as the API writes: a new facility is one INSERT row holding
-    its columns and its services together (not a row and then its links)."""
+    its columns and its services together (not a row and then its links); so are events,
+    partnerships and initiatives with theirs."""
+    links = {"facility": ("services", "aliases", "metrics"),
+             "event": ("organizers", "audiences"), "partnership": ("facilities",),
+             "initiative": ("metrics",)}
     with seed_loaded.connect() as conn:
         rows = conn.execute(text(
             "SELECT table_name, row_key, count(*) AS n, min(after::text) AS after"
-            " FROM audit_log WHERE table_name IN ('facility', 'event') AND actor = 'hub load'"
-            " GROUP BY table_name, row_key")).all()
-        facilities = conn.scalar(text("SELECT count(*) FROM facility WHERE NOT synthetic"))
-        events = conn.scalar(text("SELECT count(*) FROM event WHERE code IS NOT NULL"))
+            " FROM audit_log WHERE table_name = ANY(:tables) AND actor = 'hub load'"
+            " GROUP BY table_name, row_key"), {"tables": list(links)}).all()
+        counts = {table: conn.scalar(text(f"SELECT count(*) FROM {table} WHERE code IS NOT NULL"))
+                  for table in links}
     assert sorted({r.n for r in rows}) == [1]
-    assert sum(r.table_name == "facility" for r in rows) == facilities == 34
-    assert sum(r.table_name == "event" for r in rows) == events > 0
+    for table, count in counts.items():
+        assert sum(r.table_name == table for r in rows) == count > 0, table
+    assert counts["facility"] == 34
     for r in rows:
-        links = ("services", "aliases", "metrics") if r.table_name == "facility" \
-            else ("organizers", "audiences")
-        assert all(f'"{link}":' in r.after for link in links), r.row_key
+        assert all(f'"{link}":' in r.after for link in links[r.table_name]), r.row_key
 
 
 def test_a_facility_changed_by_a_load_is_announced_like_an_api_write(

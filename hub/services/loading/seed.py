@@ -11,12 +11,12 @@ when they have none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.db.models import (
@@ -25,10 +25,8 @@ from hub.db.models import (
     Event,
     Facility,
     Initiative,
-    InitiativeMetric,
     Operator,
     Partnership,
-    PartnershipFacility,
     RoleDivision,
     RoleDivisionFacility,
     Service,
@@ -40,12 +38,9 @@ from hub.services.loading import places as place_file
 from hub.services.loading.boundaries import sha256_of
 from hub.services.loading.placement import Geography, Placement, Places, locate
 from hub.services.loading.sync import (
-    LinkChange,
     SyncStats,
     audit,
-    bump_version,
     ids_by,
-    sync_links,
     sync_rows,
     table_of,
 )
@@ -102,37 +97,6 @@ def _facility_row(f: FacilitySeed, at: Placement, operator_ids: Mapping[str, int
 # ---- one writer per file ------------------------------------------------------------------
 
 
-def _audit_links(
-    conn: Connection, model: type[Any], table: str, keys: Mapping[int, str],
-    changes: Mapping[int, Mapping[str, LinkChange]], actor: str, stats: SyncStats,
-    versioned: bool,
-) -> None:
-    """Record link changes (services of a facility, organizers of an event, ...) as changes
-    of their owner: one new version per load and an audit row with the links before and
-    after."""
-    for owner_id, by_kind in changes.items():
-        key = keys[owner_id]
-        already = key in stats.added or key in stats.changed
-        if versioned and not already:
-            bump_version(conn, model, owner_id)
-        before = {kind: change.before for kind, change in by_kind.items()}
-        after = {kind: change.after for kind, change in by_kind.items()}
-        added = key in stats.added
-        audit(conn, table, key, "INSERT" if added else "UPDATE", actor,
-              None if added else before, after)
-        if not already:
-            stats.changed.append(key)
-            stats.left.remove(key)
-
-
-def _by_kind(**changes: Mapping[int, LinkChange]) -> dict[int, dict[str, LinkChange]]:
-    merged: dict[int, dict[str, LinkChange]] = {}
-    for kind, by_owner in changes.items():
-        for owner_id, change in by_owner.items():
-            merged.setdefault(owner_id, {})[kind] = change
-    return merged
-
-
 def _write_operators(conn: Connection, seed: SeedSet, geo: Geography, actor: str
                      ) -> SyncStats:
     rows = [{"code": o.code, "name": o.name, "name_en": o.name_en, "level": o.level,
@@ -178,24 +142,25 @@ def _count(stats: SyncStats, key: str, was: records.Current | None, written: obj
     (stats.left if written is None else stats.changed if was else stats.added).append(key)
 
 
+def _save(conn: Connection, kind: records.Kind, where: ColumnElement[bool], key: str,
+          row: dict[str, Any], links: Mapping[str, Sequence[Mapping[str, Any]]], actor: str,
+          stats: SyncStats) -> None:
+    was = records.current(conn, kind, where, list(row))
+    _count(stats, key, was, records.save(conn, kind, was, row, links, key, actor))
+
+
 def _write_partnerships(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
-                  ) -> SyncStats:
-    rows = [{"code": p.code, "theme": p.theme, "category": p.category,
-             "directions": list(p.directions), "working_group": p.working_group,
-             "note": p.note, "sources": list(p.sources)}
-            for p in seed.partnerships]
-    stats = sync_rows(conn, Partnership, "code", rows, actor)
-    ids, facility_ids = ids_by(conn, Partnership), ids_by(conn, Facility)
-    wanted = {
-        ids[p.code]: [{"facility_id": facility_ids[f], "position": n}
-                      for n, f in enumerate(p.facilities)]
-        for p in seed.partnerships
-    }
-    changes = _by_kind(
-        facilities=sync_links(conn, PartnershipFacility, "partnership_id", wanted)
-    )
-    keys = {ids[p.code]: p.code for p in seed.partnerships}
-    _audit_links(conn, Partnership, "partnership", keys, changes, actor, stats, versioned=False)
+                        ) -> SyncStats:
+    facility_ids = ids_by(conn, Facility)
+    stats = SyncStats()
+    for p in seed.partnerships:
+        row = {"code": p.code, "theme": p.theme, "category": p.category,
+               "directions": list(p.directions), "working_group": p.working_group,
+               "note": p.note, "sources": list(p.sources)}
+        links = {"facilities": [{"facility_id": facility_ids[f], "position": n}
+                                for n, f in enumerate(p.facilities)]}
+        _save(conn, records.PARTNERSHIP, Partnership.code == p.code, p.code, row, links,
+              actor, stats)
     return stats
 
 
@@ -246,24 +211,21 @@ def _write_role_divisions(conn: Connection, seed: SeedSet, _geo: Geography, acto
 
 
 def _write_initiatives(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
-                  ) -> SyncStats:
+                       ) -> SyncStats:
     partnership_ids = ids_by(conn, Partnership)
-    rows = [{
-        "code": i.code, "partnership_id": partnership_ids[i.partnership], "title": i.title,
-        "status": i.status, "started_on": i.started_on, "started_precision": i.started_precision,
-        "fiscal_year": i.fiscal_year_start, "note": i.note, "sources": list(i.sources),
-    } for i in seed.initiatives]
-    stats = sync_rows(conn, Initiative, "code", rows, actor)
-    ids = ids_by(conn, Initiative)
-    wanted = {
-        ids[i.code]: [{"period": m.period, "value": m.value, "unit": m.unit, "as_of": m.as_of,
-                       "note": m.note, "planned": m.planned, "position": n}
-                      for n, m in enumerate(i.figures)]
-        for i in seed.initiatives
-    }
-    changes = _by_kind(metrics=sync_links(conn, InitiativeMetric, "initiative_id", wanted))
-    keys = {ids[i.code]: i.code for i in seed.initiatives}
-    _audit_links(conn, Initiative, "initiative", keys, changes, actor, stats, versioned=False)
+    stats = SyncStats()
+    for i in seed.initiatives:
+        row = {
+            "code": i.code, "partnership_id": partnership_ids[i.partnership],
+            "title": i.title, "status": i.status, "started_on": i.started_on,
+            "started_precision": i.started_precision, "fiscal_year": i.fiscal_year_start,
+            "note": i.note, "sources": list(i.sources),
+        }
+        links = {"metrics": [{"period": m.period, "value": m.value, "unit": m.unit,
+                              "as_of": m.as_of, "note": m.note, "planned": m.planned,
+                              "position": n} for n, m in enumerate(i.figures)]}
+        _save(conn, records.INITIATIVE, Initiative.code == i.code, i.code, row, links, actor,
+              stats)
     return stats
 
 
@@ -293,9 +255,7 @@ def _write_events(conn: Connection, seed: SeedSet, _geo: Geography, actor: str
                            for n, f in enumerate(e.organizers)],
             "audiences": [{"audience": a} for a in e.audiences],
         }
-        was = records.current(conn, records.EVENT, Event.code == e.code, list(row))
-        _count(stats, e.code, was, records.save(conn, records.EVENT, was, row, links, e.code,
-                                                actor))
+        _save(conn, records.EVENT, Event.code == e.code, e.code, row, links, actor, stats)
     return stats
 
 

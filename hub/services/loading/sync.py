@@ -228,13 +228,3 @@ def sync_links(
             )
         changes[parent_id] = LinkChange(before, after)
     return changes
-
-
-def bump_version(conn: Connection, model: type[Base], row_id: int) -> None:
-    """A record whose links changed is a new version of itself."""
-    table = table_of(model)
-    conn.execute(
-        update(table)
-        .where(table.c.id == row_id)
-        .values(version=table.c.version + 1, updated_at=func.now())
-    )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import ColumnElement, Connection, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, func, insert, literal, select, update
 
 from hub.db.models import (
     Base,
@@ -31,6 +31,10 @@ from hub.db.models import (
     FacilityAlias,
     FacilityMetric,
     FacilityService,
+    Initiative,
+    InitiativeMetric,
+    Partnership,
+    PartnershipFacility,
 )
 from hub.services.loading.sync import audit, bindable, comparable, sync_links, table_of
 
@@ -43,6 +47,9 @@ class Kind:
     audit_table: str
     parent_column: str
     links: Mapping[str, type[Base]]
+    #: Whether the table keeps a version (and updated_at); partnerships and initiatives,
+    #: which only ``hub load`` writes, do not.
+    versioned: bool = True
 
 
 FACILITY = Kind(Facility, "facility", "facility_id",
@@ -50,6 +57,10 @@ FACILITY = Kind(Facility, "facility", "facility_id",
                  "metrics": FacilityMetric})
 EVENT = Kind(Event, "event", "event_id",
              {"organizers": EventOrganizer, "audiences": EventAudience})
+PARTNERSHIP = Kind(Partnership, "partnership", "partnership_id",
+                   {"facilities": PartnershipFacility}, versioned=False)
+INITIATIVE = Kind(Initiative, "initiative", "initiative_id", {"metrics": InitiativeMetric},
+                  versioned=False)
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,8 @@ def current(conn: Connection, kind: Kind, where: ColumnElement[bool],
             columns: Sequence[str]) -> Current | None:
     """The record ``where`` selects, locked (SELECT ... FOR UPDATE), or None."""
     table = table_of(kind.model)
-    selected: list[Any] = [table.c.id, table.c.version]
+    version = table.c.version if kind.versioned else literal(0).label("version")
+    selected: list[Any] = [table.c.id, version]
     for name in columns:
         col = table.c[name]
         selected.append(func.md5(func.ST_AsBinary(col)).label(name)
@@ -102,7 +114,7 @@ def create(conn: Connection, kind: Kind, row: Mapping[str, Any],
     after = {**{k: comparable(v) for k, v in row.items()},
              **{name: [dict(r) for r in rows] for name, rows in links.items()}}
     audit(conn, kind.audit_table, key or str(new_id), "INSERT", actor, None, after)
-    return Saved(new_id, 1, created=True)
+    return Saved(new_id, 1 if kind.versioned else 0, created=True)
 
 
 def save(conn: Connection, kind: Kind, was: Current | None, row: Mapping[str, Any],
@@ -125,9 +137,11 @@ def save(conn: Connection, kind: Kind, was: Current | None, row: Mapping[str, An
             before[name], after[name] = change[was.id].before, change[was.id].after
     if not before:
         return None
-    version = was.version + 1
-    conn.execute(update(table).where(table.c.id == was.id).values(
-        {**{name: bindable(table, name, row[name]) for name in changed},
-         "version": version, "updated_at": func.now()}))
+    values = {name: bindable(table, name, row[name]) for name in changed}
+    version = was.version + 1 if kind.versioned else 0
+    if kind.versioned:
+        values.update(version=version, updated_at=func.now())
+    if values:
+        conn.execute(update(table).where(table.c.id == was.id).values(values))
     audit(conn, kind.audit_table, key or str(was.id), "UPDATE", actor, before, after)
     return Saved(was.id, version, created=False)
