@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     ogc_pool_max: int = Field(default=4, ge=1)
     #: Most features one /ogc request may return: an items page (``limit``) or a tile.
     ogc_max_features: int = Field(default=10_000, gt=0)
+    #: Deepest nesting of brackets in a CQL2 filter of /ogc (the CQL2 parser recurses on
+    #: them in the native stack, which a few thousand levels overflow).
+    ogc_max_filter_depth: int = Field(default=50, gt=0, le=500)
 
     # --- request limits ---------------------------------------------------------------------
     #: Largest request body in bytes; a larger one is refused with HTTP 413 while it is read.

@@ -340,7 +340,32 @@ def collection_param(
     return found
 
 
+def nesting(expression: str) -> int:
+    """How deep brackets ((), [], {}) nest in a CQL2 text or JSON expression, outside its
+    quoted strings."""
+    depth = deepest = 0
+    quote: str | None = None
+    escaped = False
+    for char in expression:
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
+
+
 def filter_param(
+    request: Request,
     collection: Annotated[Collection, Depends(collection_param)],
     query: Annotated[str | None, Query(alias="filter", description="CQL2 filter")] = None,
     filter_lang: Annotated[
@@ -351,6 +376,13 @@ def filter_param(
     """tipg's filter_query, with the expression checked (see the module docstring)."""
     if query is None:
         return None
+    settings: Settings = request.app.state.settings
+    depth = nesting(query)
+    if depth > settings.ogc_max_filter_depth:
+        # cql2's parser recurses on brackets in the native stack: a few thousand crash the
+        # process, so the depth is checked before it parses.
+        raise InputError(f"filter: brackets nested {depth} deep; at most "
+                         f"{settings.ogc_max_filter_depth}", "filter")
     try:
         tree = Expr(query).to_json()
     except Exception as exc:  # cql2 raises plain Exceptions with a caret diagram

@@ -294,6 +294,17 @@ def test_a_filter_cannot_call_database_functions(server: LiveServer, expression:
     assert "is not an operator or function of CQL2" in error["message"]
 
 
+def test_a_deeply_nested_filter_is_refused_before_it_is_parsed(server: LiveServer) -> None:
+    """cql2's parser recurses on brackets in the native stack: thousands of them would
+    crash the server process, not just fail the request."""
+    response = get(server, "/collections/facilities/items",
+                   filter="(" * 2000 + "id = 1" + ")" * 2000)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["message"] == (
+        "filter: brackets nested 2000 deep; at most 50")
+    assert httpx.get(f"{server.url}/health", timeout=30).status_code == 200
+
+
 def test_cql2s_own_functions_work(server: LiveServer, seed_loaded: Engine) -> None:
     expected = located_ids(seed_loaded, "lower(name_ja) LIKE '%センター%'")
     found = items(server, "facilities", filter="CASEI(name_ja) LIKE CASEI('%センター%')")
