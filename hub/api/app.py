@@ -27,6 +27,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from hub import localdb
+from hub.api.exports import export_routes
 from hub.api.limits import BodyLimit, error_body, send_error
 from hub.api.ogc import OgcApp
 from hub.config import Settings, get_settings
@@ -181,6 +182,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             # Subscriptions (graphql-transport-ws); each event gets new DataLoaders
             # (hub.graphql.live), so the connection's context caches nothing for long.
             WebSocketRoute("/graphql", graphql_app),
+            *export_routes(graphql_app.reads, settings),
             ogc.mount(),
         ],
         lifespan=lifespan,
