@@ -82,7 +82,8 @@ def serve(
     settings = get_settings()
     url = _database_url(settings)
     try:
-        capacity.check_server(url, workers, settings.pool_max + settings.write_pool_max)
+        capacity.check_server(url, workers, settings.pool_max + settings.write_pool_max
+                              + settings.ogc_pool_max)
     except (capacity.CapacityError, psycopg.OperationalError) as exc:
         raise _fail(str(exc)) from exc
     engine = make_engine(url)

@@ -111,6 +111,16 @@ class Settings(BaseSettings):
     #: The Retry-After (seconds) of a 503 answer: the database is down or the pool is full.
     retry_after_s: int = Field(default=5, ge=1)
 
+    # --- the OGC API (/ogc, tipg) -------------------------------------------------------------
+    #: Connections of the OGC API's own pool (asyncpg, tipg's driver) per server process,
+    #: beside the GraphQL read pool; opened on the first /ogc request.
+    ogc_pool_max: int = Field(default=4, ge=1)
+    #: Most features one /ogc request may return: an items page (``limit``) or a tile.
+    ogc_max_features: int = Field(default=10_000, gt=0)
+    #: Deepest nesting of brackets in a CQL2 filter of /ogc (the CQL2 parser recurses on
+    #: them in the native stack, which a few thousand levels overflow).
+    ogc_max_filter_depth: int = Field(default=50, gt=0, le=500)
+
     # --- request limits ---------------------------------------------------------------------
     #: Largest request body in bytes; a larger one is refused with HTTP 413 while it is read.
     max_body_bytes: int = Field(default=1_000_000, gt=0)

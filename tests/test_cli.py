@@ -104,7 +104,8 @@ def test_serve_refuses_more_workers_than_the_server_has_connections_for(
     assert result.returncode == 1
     assert "Hub is serving" not in result.stdout
     [line] = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
-    assert ("--workers 4 x (HUB_POOL_MAX + HUB_WRITE_POOL_MAX) 42 (+1 for migrations) = 169"
+    assert ("--workers 4 x (HUB_POOL_MAX + HUB_WRITE_POOL_MAX + HUB_OGC_POOL_MAX) 46"
+            " (+1 for migrations) = 185"
             " connections") in line
     assert "max_connections 100" in line
     assert "Traceback" not in result.stderr

@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (GraphiQL in a browser), /health and /ready."""
+"""The Starlette application: /graphql (GraphiQL in a browser), /health, /ready and the OGC
+API at /ogc."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from strawberry.types import ExecutionResult
 from hub import localdb
 from hub.api.exports import export_routes
 from hub.api.limits import BodyLimit, error_body, send_error
+from hub.api.ogc import OgcApp
 from hub.api.tiles import tiles_mount
 from hub.config import Settings, get_settings
 from hub.db.listener import Listener
@@ -131,6 +133,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
     db = Database.from_settings(database_url, settings)
     writes = Writes(database_url, settings)
     listener = Listener(database_url, settings.pool_connect_timeout_s)
+    ogc = OgcApp(database_url, settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -138,6 +141,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
         try:
             yield
         finally:
+            await ogc.close()
             await listener.close()
             await db.close()
             writes.close()
@@ -181,6 +185,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             WebSocketRoute("/graphql", graphql_app),
             *export_routes(graphql_app.reads, settings),
             tiles_mount(graphql_app.reads, settings),
+            ogc.mount(),
         ],
         lifespan=lifespan,
     )

@@ -1,9 +1,10 @@
 """Whether the database server has room for the connections ``hub serve`` will open.
 
-Each server process keeps a pool of up to HUB_POOL_MAX connections, so ``--workers N``
-may hold N times that, plus the one connection serve uses to migrate and load. PostgreSQL
-refuses connections past max_connections (less the slots it keeps for superusers), and it
-would do so only under load, one request at a time; serve asks before it starts instead.
+Each server process keeps pools of up to HUB_POOL_MAX (reads), HUB_WRITE_POOL_MAX (writes)
+and HUB_OGC_POOL_MAX (the OGC API) connections, so ``--workers N`` may hold N times that,
+plus the one connection serve uses to migrate and load. PostgreSQL refuses connections
+past max_connections (less the slots it keeps for superusers), and it would do so only
+under load, one request at a time; serve asks before it starts instead.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def check(slots: ServerSlots, workers: int, pool_max: int) -> None:
     if want <= slots.free:
         return
     raise CapacityError(
-        f"--workers {workers} x (HUB_POOL_MAX + HUB_WRITE_POOL_MAX) {pool_max} "
+        f"--workers {workers} x (HUB_POOL_MAX + HUB_WRITE_POOL_MAX + HUB_OGC_POOL_MAX) {pool_max} "
         f"(+1 for migrations) = {want} "
         f"connections, but the database server has {slots.free} free "
         f"(max_connections {slots.max_connections} - {slots.reserved} reserved - "

@@ -28,8 +28,8 @@ def test_one_connection_past_the_free_slots_is_refused_naming_the_settings() -> 
         capacity.check(slots, workers=2, pool_max=49)  # 2 x 49 + 1 = 99
     message = str(refused.value)
     assert "\n" not in message
-    for words in ("--workers 2", "(HUB_POOL_MAX + HUB_WRITE_POOL_MAX) 49", "= 99", "97 free",
-                  "max_connections 100"):
+    for words in ("--workers 2", "(HUB_POOL_MAX + HUB_WRITE_POOL_MAX + HUB_OGC_POOL_MAX) 49",
+                  "= 99", "97 free", "max_connections 100"):
         assert words in message
 
 

@@ -61,6 +61,29 @@ def test_upgrade_downgrade_upgrade_round_trip(empty_engine: Engine) -> None:
     assert _tables(empty_engine) == DATA_TABLES
 
 
+def _ogc_objects(eng: Engine) -> set[str]:
+    """The views and functions of the schema the OGC API serves (migration 0009)."""
+    with eng.connect() as conn:
+        return set(conn.exec_driver_sql(
+            "SELECT table_name FROM information_schema.views WHERE table_schema = 'ogc'"
+            " UNION SELECT routine_name FROM information_schema.routines"
+            " WHERE routine_schema = 'ogc'").scalars())
+
+
+def test_the_public_views_come_and_go_with_their_revision(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    assert _ogc_objects(empty_engine) == {"facilities", "municipalities", "service_areas",
+                                          "coverage"}
+    migrate.downgrade(empty_engine, "0008_shared_area_parts")
+    assert _ogc_objects(empty_engine) == set()
+    with empty_engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'ogc'").scalar_one() == 0
+    assert _tables(empty_engine) == DATA_TABLES
+    migrate.upgrade(empty_engine)
+    assert len(_ogc_objects(empty_engine)) == 4
+
+
 def test_models_and_migrations_describe_the_same_schema(engine: Engine) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(
