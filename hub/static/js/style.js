@@ -1,0 +1,114 @@
+// The map's style: the hub's own vector tiles (/tiles/{layer}.json, TileJSON) with an optional
+// raster basemap under them, facilities coloured by category, their precision shown by the
+// symbol (a filled dot stands at its building, a hollow ring only at a ward's or
+// municipality's representative point).
+
+export const CATEGORY_COLORS = {
+  CITIZEN_ACTIVITY: "#E69F00",
+  GENDER_EQUALITY: "#CC79A7",
+  CONSUMER: "#0072B2",
+  PARK: "#009E73",
+  INDUSTRY_VOCATIONAL: "#D55E00",
+  PUBLIC_HOUSING: "#6A3D9A",
+};
+
+export const COVERAGE_COLORS = {
+  servedByArea: "#1a9850",
+  withinReach: "#a6d96a",
+  gap: "#d73027",
+};
+
+export const FACILITY_LAYERS = ["facilities-approx", "facilities-exact"];
+const APPROX = ["WARD", "MUNICIPALITY"];
+
+/** An absolute URL beside this page (the tile worker resolves nothing relative to it). */
+export function hubUrl(path) {
+  return new URL(path, document.baseURI).href;
+}
+
+export function tileJson(layer, params = {}) {
+  const query = new URLSearchParams(params).toString();
+  return hubUrl(`tiles/${layer}.json${query ? `?${query}` : ""}`);
+}
+
+const categoryColor = [
+  "match", ["get", "category"],
+  ...Object.entries(CATEGORY_COLORS).flat(),
+  "#777777",
+];
+
+export function buildStyle(config) {
+  const sources = {
+    municipalities: { type: "vector", url: tileJson("municipalities") },
+    facilities: { type: "vector", url: tileJson("facilities") },
+    selection: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
+  };
+  const layers = [{ id: "sea", type: "background", paint: { "background-color": "#cfe0ea" } }];
+  if (config.basemapUrl) {
+    sources.basemap = {
+      type: "raster", tiles: [config.basemapUrl], tileSize: 256,
+      attribution: config.basemapAttribution || undefined,
+    };
+    layers.push({ id: "basemap", type: "raster", source: "basemap" });
+  }
+  layers.push(
+    {
+      id: "municipalities-fill", type: "fill", source: "municipalities",
+      "source-layer": "municipalities",
+      paint: { "fill-color": "#f7f5ef", "fill-opacity": config.basemapUrl ? 0.25 : 1 },
+    },
+    {
+      id: "municipalities-line", type: "line", source: "municipalities",
+      "source-layer": "municipalities",
+      paint: { "line-color": "#98a2ab", "line-width": ["interpolate", ["linear"], ["zoom"], 5, 0.4, 10, 1.2] },
+    },
+    {
+      id: "selection", type: "circle", source: "selection",
+      paint: {
+        "circle-radius": 13, "circle-color": "rgba(0,0,0,0)",
+        "circle-stroke-color": "#111111", "circle-stroke-width": 2.5,
+      },
+    },
+    {
+      // Hollow: placed only at a ward's or municipality's representative point.
+      id: "facilities-approx", type: "circle", source: "facilities", "source-layer": "facilities",
+      filter: ["in", ["get", "location_precision"], ["literal", APPROX]],
+      paint: {
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 5, 12, 9],
+        "circle-color": "#ffffff", "circle-opacity": 0.85,
+        "circle-stroke-color": categoryColor, "circle-stroke-width": 3,
+      },
+    },
+    {
+      // Filled: at its building (or a surveyed point).
+      id: "facilities-exact", type: "circle", source: "facilities", "source-layer": "facilities",
+      filter: ["!", ["in", ["get", "location_precision"], ["literal", APPROX]]],
+      paint: {
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 5, 4.5, 12, 8],
+        "circle-color": categoryColor,
+        "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5,
+      },
+    },
+  );
+  return { version: 8, sources, layers };
+}
+
+/** The coverage layer for a category and distance: municipalities coloured from the tiles'
+ * coverage properties (gap, served_by_area, within_reach), placed under the borders. */
+export function coverageLayer() {
+  const flag = (name) => ["to-boolean", ["get", name]];
+  return {
+    id: "coverage-fill", type: "fill", source: "coverage", "source-layer": "municipalities",
+    filter: ["has", "gap"],
+    paint: {
+      "fill-color": [
+        "case",
+        flag("served_by_area"), COVERAGE_COLORS.servedByArea,
+        flag("within_reach"), COVERAGE_COLORS.withinReach,
+        flag("gap"), COVERAGE_COLORS.gap,
+        "#cccccc",
+      ],
+      "fill-opacity": 0.75,
+    },
+  };
+}
