@@ -6,14 +6,14 @@ import { SEARCH, SOURCES, gql } from "./api.js";
 import { setupCoverage } from "./coverage.js";
 import { applyStatic, lang, nameOf, onLanguage, setLanguage, t } from "./i18n.js";
 import { close, el, onFacilityPick, openChoice, openFacility, openPoint } from "./panel.js";
-import { CATEGORY_COLORS, FACILITY_LAYERS, buildStyle } from "./style.js";
+import { CATEGORY_COLORS, FACILITY_LAYERS, LABEL_LAYERS, buildStyle, labelField } from "./style.js";
 
 const config = JSON.parse(document.getElementById("hub-config")?.textContent ?? "{}");
 const HOKKAIDO = [[139.3, 41.3], [146.0, 45.6]];
 
 const map = new maplibregl.Map({
   container: "map",
-  style: buildStyle(config),
+  style: buildStyle(config, lang()),
   bounds: HOKKAIDO,
   maxBounds: [[130, 36], [156, 50]],
   attributionControl: false,
@@ -167,7 +167,8 @@ input.addEventListener("keydown", (event) => {
 // --- language ------------------------------------------------------------------------------
 document.getElementById("lang-toggle").addEventListener("click", () =>
   setLanguage(lang() === "ja" ? "en" : "ja"));
-onLanguage(() => {
+onLanguage((language) => {
+  for (const layer of LABEL_LAYERS) map.setLayoutProperty(layer, "text-field", labelField(language));
   renderCategoryLegend();
   if (!results.hidden && found.length) renderResults();
 });

@@ -37,7 +37,19 @@ const categoryColor = [
   "#777777",
 ];
 
-export function buildStyle(config) {
+/** A label in the page's language: English where the data has it, else Japanese. */
+export function labelField(language) {
+  return language === "en"
+    ? ["coalesce", ["get", "name_en"], ["get", "name_ja"]]
+    : ["get", "name_ja"];
+}
+
+// Drawn by the browser from its own fonts (MapLibre needs no glyph server for this): no
+// request leaves the hub.
+const LABEL_PAINT = { "text-color": "#2b3640", "text-halo-color": "#ffffff", "text-halo-width": 1.4 };
+export const LABEL_LAYERS = ["municipality-labels", "facility-labels"];
+
+export function buildStyle(config, language) {
   const sources = {
     municipalities: { type: "vector", url: tileJson("municipalities") },
     facilities: { type: "vector", url: tileJson("facilities") },
@@ -88,6 +100,21 @@ export function buildStyle(config) {
         "circle-color": categoryColor,
         "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5,
       },
+    },
+    {
+      id: "municipality-labels", type: "symbol", source: "municipalities",
+      "source-layer": "municipalities", minzoom: 6.5,
+      layout: { "text-field": labelField(language), "text-font": ["sans-serif"], "text-size": 12 },
+      paint: LABEL_PAINT,
+    },
+    {
+      id: "facility-labels", type: "symbol", source: "facilities", "source-layer": "facilities",
+      minzoom: 10,
+      layout: {
+        "text-field": labelField(language), "text-font": ["sans-serif"], "text-size": 12,
+        "text-anchor": "top", "text-offset": [0, 0.9], "text-max-width": 12,
+      },
+      paint: { ...LABEL_PAINT, "text-color": "#13293d" },
     },
   );
   return { version: 8, sources, layers };
