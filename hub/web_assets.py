@@ -143,10 +143,11 @@ def install(packages: list[Package], registry: str, vendor_dir: Path = VENDOR_DI
     return fetched
 
 
-def missing(packages: list[Package] | None = None, vendor_dir: Path = VENDOR_DIR
+def missing(packages: list[Package] | None = None, vendor_dir: Path | None = None
             ) -> list[str]:
     """The pinned packages not unpacked yet (the hub warns at start when there are any)."""
-    return [p.folder for p in (packages or read_manifest()) if not is_installed(p, vendor_dir)]
+    folder = vendor_dir or VENDOR_DIR
+    return [p.folder for p in (packages or read_manifest()) if not is_installed(p, folder)]
 
 
 def main() -> int:

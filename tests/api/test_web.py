@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import re
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -98,3 +99,13 @@ def test_a_basemap_url_that_is_not_an_xyz_template_is_refused_naming_the_variabl
     monkeypatch.setenv("HUB_BASEMAP_URL", "file:///etc/{z}/{x}/{y}")
     with pytest.raises(SettingsError, match=r"HUB_BASEMAP_URL=.*http"):
         Settings.from_env()
+
+
+def test_without_its_packages_the_map_page_says_how_to_fetch_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(web_assets, "VENDOR_DIR", tmp_path / "vendor")
+    response = TestClient(create_app(UNREACHABLE)).get("/")
+    assert response.status_code == 503
+    assert "python -m hub.web_assets" in response.text
+    assert "maplibre-gl@" in response.text

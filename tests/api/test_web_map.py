@@ -154,6 +154,8 @@ def test_search_a_facility_click_it_on_the_map_and_read_its_panel(
     assert page.inner_text("h1") == "Hokkaido support facilities"
     assert page.inner_text("#facility-precision") == "building"
     assert names(page, "#facility-services > li") == [s["nameEn"] for s in facility["services"]]
+    labels = page.evaluate("hubMap.getLayoutProperty('municipality-labels', 'text-field')")
+    assert ["get", "name_en"] in labels, labels
     visit.screenshot("map-facility-en.png")
 
 
