@@ -5,7 +5,7 @@
 import { COVERAGE, gql } from "./api.js";
 import { onLanguage, t } from "./i18n.js";
 import { el } from "./panel.js";
-import { COVERAGE_COLORS, coverageLayer, tileJson } from "./style.js";
+import { COVERAGE_COLORS, coverageLayer, tileSource } from "./style.js";
 
 const toggle = document.getElementById("coverage-toggle");
 const category = document.getElementById("coverage-category");
@@ -72,13 +72,14 @@ async function refresh(map) {
   const params = { category: category.value, distance: String(metres()) };
   legend.dataset.state = "loading";
   try {
-    const data = await gql(COVERAGE, {
-      filter: { categories: [category.value] }, distance: metres(),
-    });
+    const [data, source] = await Promise.all([
+      gql(COVERAGE, { filter: { categories: [category.value] }, distance: metres() }),
+      tileSource("municipalities", params),
+    ]);
     if (ticket !== latest) return;
     report = data.coverage;
     removeLayer(map);
-    map.addSource("coverage", { type: "vector", url: tileJson("municipalities", params) });
+    map.addSource("coverage", source);
     map.addLayer(coverageLayer(), "municipalities-line");
     renderLegend();
     legend.dataset.state = "ready";

@@ -6,14 +6,30 @@ import { SEARCH, SOURCES, gql } from "./api.js";
 import { setupCoverage } from "./coverage.js";
 import { applyStatic, lang, nameOf, onLanguage, setLanguage, t } from "./i18n.js";
 import { close, el, onFacilityPick, openChoice, openFacility, openPoint } from "./panel.js";
-import { CATEGORY_COLORS, FACILITY_LAYERS, LABEL_LAYERS, buildStyle, labelField } from "./style.js";
+import {
+  CATEGORY_COLORS, FACILITY_LAYERS, LABEL_LAYERS, buildStyle, labelField, tileJson, tileSource,
+} from "./style.js";
 
 const config = JSON.parse(document.getElementById("hub-config")?.textContent ?? "{}");
 const HOKKAIDO = [[139.3, 41.3], [146.0, 45.6]];
 
+/** The hub's tile layers; one whose TileJSON does not answer is left to MapLibre, which
+ * reports it, so that search and the panels still work. */
+async function tileSources() {
+  const sources = {};
+  for (const layer of ["municipalities", "facilities"]) {
+    try {
+      sources[layer] = await tileSource(layer);
+    } catch (error) {
+      sources[layer] = { type: "vector", url: tileJson(layer) };
+    }
+  }
+  return sources;
+}
+
 const map = new maplibregl.Map({
   container: "map",
-  style: buildStyle(config, lang()),
+  style: buildStyle(config, lang(), await tileSources()),
   bounds: HOKKAIDO,
   maxBounds: [[130, 36], [156, 50]],
   attributionControl: false,

@@ -31,6 +31,20 @@ export function tileJson(layer, params = {}) {
   return hubUrl(`tiles/${layer}.json${query ? `?${query}` : ""}`);
 }
 
+/** A vector source from the layer's TileJSON, without the TileJSON's attribution: the page
+ * shows every credit itself, from GraphQL `dataSources` (the same `dataset` table), with the
+ * pages a credit cites as short numbered links rather than in full. */
+export async function tileSource(layer, params = {}) {
+  const url = tileJson(layer, params);
+  const response = await fetch(url);
+  const body = await response.json();
+  if (!response.ok) {
+    throw new Error(body.errors?.map((e) => e.message).join("; ") ?? `${url}: ${response.status}`);
+  }
+  const { tiles, minzoom, maxzoom, bounds } = body;
+  return { type: "vector", tiles, minzoom, maxzoom, bounds };
+}
+
 const categoryColor = [
   "match", ["get", "category"],
   ...Object.entries(CATEGORY_COLORS).flat(),
@@ -49,10 +63,9 @@ export function labelField(language) {
 const LABEL_PAINT = { "text-color": "#2b3640", "text-halo-color": "#ffffff", "text-halo-width": 1.4 };
 export const LABEL_LAYERS = ["municipality-labels", "facility-labels"];
 
-export function buildStyle(config, language) {
+export function buildStyle(config, language, tileSources) {
   const sources = {
-    municipalities: { type: "vector", url: tileJson("municipalities") },
-    facilities: { type: "vector", url: tileJson("facilities") },
+    ...tileSources,
     selection: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
   };
   const layers = [{ id: "sea", type: "background", paint: { "background-color": "#cfe0ea" } }];
