@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import psycopg
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from hub import localdb
 from hub.config import Settings, SettingsError, get_settings
@@ -41,6 +42,9 @@ import_app = typer.Typer(help="Bulk import of open data (公共施設一覧 CSV 
 app.add_typer(import_app, name="import")
 token_app = typer.Typer(help="API tokens: writes need one, reads do not.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+export_app = typer.Typer(help="Open-data exports (公共施設一覧 CSV or GeoJSON).",
+                         no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -51,7 +55,7 @@ def _say(message: str) -> None:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code=1)
 
 
@@ -291,6 +295,102 @@ def import_facilities(
 
 def _anyone(_operator_id: int) -> None:
     """The command line runs with the database's own rights: every operator's records."""
+
+
+#: The FacilityFilter's fields as the options of ``hub export facilities`` name them.
+_FILTER_OPTIONS = {"categories": "--category", "operatorLevels": "--operator-level",
+                   "services": "--service", "municipalityCodes": "--municipality",
+                   "subprefecture": "--subprefecture", "text": "--text",
+                   "withinBbox": "--bbox"}
+
+
+def _option_message(message: str) -> str:
+    """An error about a filter field, in the words of the command's options."""
+    message = message.removeprefix("filter.")
+    for field, option in _FILTER_OPTIONS.items():
+        if message.startswith(field):
+            return option + message[len(field):]
+    return message
+
+
+@export_app.command("facilities")
+def export_facilities(
+    format: Annotated[ImportFileFormat, typer.Option(
+        help="csv: the 公共施設一覧 layout (UTF-8 with BOM); geojson: every field of "
+             "Facility.")] = ImportFileFormat.csv,
+    output: Annotated[Path | None, typer.Option(
+        help="The file to write (default: standard output).", dir_okay=False)] = None,
+    category: Annotated[list[str] | None, typer.Option(
+        help="Category (repeat for several), e.g. CONSUMER.")] = None,
+    operator_level: Annotated[list[str] | None, typer.Option(
+        help="Operator level (repeat for several), e.g. CITY.")] = None,
+    service: Annotated[list[str] | None, typer.Option(
+        help="Service code; a facility must offer every one given.")] = None,
+    municipality: Annotated[list[str] | None, typer.Option(
+        help="5-digit municipality code (repeat for several); a city includes its wards.")
+    ] = None,
+    subprefecture: Annotated[str | None, typer.Option(help="振興局, e.g. 石狩振興局.")] = None,
+    text: Annotated[str | None, typer.Option(help="Part of any name.")] = None,
+    bbox: Annotated[str | None, typer.Option(help="minLon,minLat,maxLon,maxLat.")] = None,
+) -> None:
+    """Export facilities as the API's /export/facilities.csv|.geojson does, with the same
+    filters (archived facilities are never exported). Refused, writing nothing, when more
+    than HUB_MAX_EXPORT_ROWS match."""
+    import asyncio
+
+    from hub.db.pool import Database
+    from hub.domain.errors import HubError
+    from hub.domain.filters import make_filter
+    from hub.services.reads.provider import Reads
+    from hub.services.reports import facility_export
+
+    settings = get_settings()
+    try:
+        numbers = None
+        if bbox is not None:
+            try:
+                numbers = [float(part) for part in bbox.split(",")]
+            except ValueError:
+                raise _fail(f"--bbox: {bbox!r} is not minLon,minLat,maxLon,maxLat") from None
+        flt = make_filter(categories=category, operator_levels=operator_level, services=service,
+                          municipality_codes=municipality, subprefecture=subprefecture,
+                          text=text, within_bbox=numbers)
+    except HubError as exc:
+        raise _fail(_option_message(exc.message)) from exc
+    url = _database_url(settings)
+    partial = output.with_name(output.name + ".partial") if output is not None else None
+
+    async def write() -> int:
+        db = Database(url, settings.statement_timeout_ms, 1, 4)
+        await db.open()
+        try:
+            reads = Reads(db, settings)
+            total = await facility_export.check(reads, flt, settings.max_export_rows)
+            pieces = facility_export.chunks(reads, flt, format.value,
+                                            settings.export_simplify_meters)
+            if partial is None:
+                async for piece in pieces:
+                    sys.stdout.buffer.write(piece)
+                sys.stdout.buffer.flush()
+            else:
+                with partial.open("wb") as file:
+                    async for piece in pieces:
+                        file.write(piece)
+            return total
+        finally:
+            await db.close()
+
+    try:
+        total = asyncio.run(write())
+    except BaseException as exc:  # no half-written file is left behind
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        if isinstance(exc, HubError):
+            raise _fail(_option_message(exc.message)) from exc
+        raise
+    if partial is not None and output is not None:
+        partial.replace(output)
+    _say(f"exported {total} facilities" + (f" to {output}" if output else ""))
 
 
 @app.command("export-schema")

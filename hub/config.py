@@ -153,6 +153,19 @@ class Settings(BaseSettings):
     #: its rows hold their facilities' locks until it ends.
     max_import_rows: int = Field(default=10_000, gt=0)
 
+    # --- open-data exports (/export/facilities.csv|.geojson, hub export facilities) ---------
+    #: Most facilities one export may hold; a request for more is refused before anything is
+    #: written (narrow it with a filter). Exports stream in batches, so memory stays flat
+    #: whatever this is; it bounds time and bytes: 100,000 are about 20 s and 20 MB of CSV
+    #: or 125 MB of GeoJSON (benchmarks/export.py), any real list of Hokkaido's facilities
+    #: many times over. The synthetic 1,000,000 need HUB_MAX_EXPORT_ROWS=1000000.
+    max_export_rows: int = Field(default=100_000, gt=0)
+    #: The GeoJSON export's service areas are simplified so that no vertex moves farther
+    #: than this (metres; islands smaller than it drop out): the areas of all Hokkaido have
+    #: 244,330 vertices each at full resolution (GraphQL and /ogc serve those). 0 keeps them
+    #: whole.
+    export_simplify_meters: float = Field(default=500.0, ge=0)
+
     # --- the web map (/) and the front-end packages ------------------------------------------
     #: An XYZ raster tile URL drawn under the hub's own municipal tiles (e.g. an office's
     #: tile server, with {z}, {x} and {y}); unset: no basemap, so the map needs nothing

@@ -268,6 +268,38 @@ def test_coverage_table_csv_geojson_and_png(seeded_copy_url: str, tmp_path: Path
     assert gap_red.sum() > 10_000 and served_blue.sum() > 100, "the map shows gaps and service"
 
 
+def test_export_facilities_as_csv_and_geojson_with_a_filter(seeded_copy_url: str,
+                                                            tmp_path: Path) -> None:
+    """The command writes what the routes serve (tests/api/test_exports.py checks that in
+    depth): here the options, the file and the refusals."""
+    def hub(*args: str) -> subprocess.CompletedProcess[str]:
+        return _hub(tmp_path, "export", "facilities", *args, database_url=seeded_copy_url)
+
+    out = tmp_path / "consumer.csv"
+    written = hub("--category", "CONSUMER", "--output", str(out))
+    assert written.returncode == 0, written.stderr
+    assert "exported 2 facilities" in written.stderr
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0][:2] == ["都道府県コード又は市区町村コード", "NO"] and len(rows) == 3
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert sorted(r[-1] for r in rows[1:]) == ["code=pref-consumer-centre",
+                                               "code=sapporo-consumer-centre"]
+
+    as_geojson = hub("--format", "geojson", "--municipality", "01100", "--text", "公園")
+    assert as_geojson.returncode == 0, as_geojson.stderr
+    collection = json.loads(as_geojson.stdout)
+    assert [f["properties"]["code"] for f in collection["features"]] == [
+        "pref-makomanai-park", "sapporo-city-parks"]
+
+    for args, named in ((["--category", "PARKS"], "--category"),
+                        (["--bbox", "141,42,143"], "--bbox"),
+                        (["--service", "nope"], "--service")):
+        refused = hub(*args, "--output", str(tmp_path / "refused.csv"))
+        assert refused.returncode == 1 and named in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert not list(tmp_path.glob("refused.csv*")), "no file, not even a partial one"
+
+
 def test_the_map_prints_its_credits_in_a_japanese_font() -> None:
     """No fallback: without a font that has the glyphs the credits would be empty boxes, so
     this fails on a machine without one (scripts/setup installs fonts-ipafont-gothic)."""

@@ -28,6 +28,7 @@ from strawberry.types import ExecutionResult
 
 from hub import localdb
 from hub.api import web
+from hub.api.exports import export_routes
 from hub.api.limits import BodyLimit, error_body, send_error
 from hub.config import Settings, get_settings
 from hub.db.listener import Listener
@@ -184,6 +185,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             # (hub.graphql.live), so the connection's context caches nothing for long.
             WebSocketRoute("/graphql", graphql_app),
             *web.routes(settings),
+            *export_routes(graphql_app.reads, settings),
         ],
         lifespan=lifespan,
     )

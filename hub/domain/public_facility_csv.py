@@ -43,6 +43,7 @@ from pydantic import (
 )
 
 from hub.domain import codes
+from hub.domain.opening_hours import OpeningHours, read_hours
 
 #: The columns of 公共施設一覧, in the standard's order (the export writes them so).
 COLUMNS = (
@@ -212,7 +213,12 @@ class PublicFacilityRow(BaseModel):
 
     @property
     def hours(self) -> str | None:
-        """The hub keeps opening hours as text: 曜日, 開始〜終了 and the remark, joined."""
+        """The hub keeps opening hours as text: 曜日, 開始〜終了 and the remark, joined; a
+        remark that states exactly the 曜日 and times given (as the hub's export writes
+        it: the hours as written, and the plain range read from them) alone."""
+        if self.hours_note is not None and (self.days or self.opens or self.closes) and \
+                read_hours(self.hours_note) == OpeningHours(self.days, self.opens, self.closes):
+            return self.hours_note
         parts = [self.days or ""]
         if self.opens or self.closes:
             parts.append(f"{self.opens or ''}〜{self.closes or ''}")

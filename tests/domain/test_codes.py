@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hub.config import Settings
 from hub.domain.codes import (
     FACILITY_CODE,
     MUNICIPALITY_CODE,
@@ -17,8 +20,10 @@ from hub.domain.codes import (
 
 @pytest.mark.parametrize(
     ("code5", "expected"),
-    # From DOMAIN.md and the 6-digit codes in ../shared/geodata (code6 of 江別市, 函館市).
-    [("01100", "011002"), ("01101", "011011"), ("01217", "012173"), ("01202", "012025")],
+    # From DOMAIN.md and the 6-digit codes in ../shared/geodata (code6 of 江別市, 函館市);
+    # 010006 is 北海道 itself (the prefecture's 01000), as 公共施設一覧 files write it.
+    [("01100", "011002"), ("01101", "011011"), ("01217", "012173"), ("01202", "012025"),
+     ("01000", "010006")],
 )
 def test_known_codes(code5: str, expected: str) -> None:
     assert code6(code5) == expected
@@ -62,3 +67,13 @@ def test_a_bad_code_is_refused_with_the_rule_in_words() -> None:
 
 def test_the_check_sql_carries_the_pattern() -> None:
     assert SERVICE_CODE.check_sql("code") == "code ~ '^[a-z][a-z0-9_]*$'"
+
+
+def test_every_published_code6_of_the_geodata_is_computed() -> None:
+    """The 6-digit codes ../shared/geodata carries as published (code6_source) for all 194
+    municipalities and wards: the check digit computed agrees with each."""
+    path = Settings().geodata_dir / "hokkaido_municipalities.geojson"
+    published = {f["properties"]["code"]: f["properties"]["code6"]
+                 for f in json.loads(path.read_text())["features"]}
+    assert len(published) == 194
+    assert {code: code6(code) for code in published} == published

@@ -4,16 +4,22 @@ GeoJSON, the file cited in each record's sources and one audit row per changed f
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import hashlib
+import io
+import re
 from typing import Any
 
 import pytest
 import shapely
 from sqlalchemy import Connection, Engine, text
 
-from hub.domain.codes import code6
+from hub.db.pool import Database
 from hub.domain.errors import HubError
 from hub.domain.public_facility_csv import CODE_COLUMN
+from hub.services.reads.provider import Reads
+from hub.services.reports import facility_export
 from hub.services.writes.imports import ImportOptions, ImportReport, import_facilities
 from tests.public_facility_files import csv_bytes, geojson_bytes, row
 
@@ -233,28 +239,35 @@ def test_an_empty_cell_leaves_what_the_hub_knows(seeded_copy: Engine) -> None:
 
 
 def test_a_file_written_from_the_hubs_own_facilities_changes_nothing(
-    seeded_copy: Engine,
+    seeded_copy_url: str, seeded_copy: Engine,
 ) -> None:
-    """What the CSV export (issue 11) is to write: the standard's columns, the code in 備考,
-    coordinates with 7 decimals, empty where nothing is known; importing it is a no-op."""
+    """The CSV export (hub.services.reports.facility_export, behind /export/facilities.csv
+    and hub export facilities): the standard's columns, the code in 備考, the facility's
+    own coordinates with 7 decimals, empty where nothing is known; importing it is a no-op."""
+
+    async def export() -> bytes:
+        database = Database(seeded_copy_url, 15_000, 1, 2)
+        await database.open()
+        try:
+            return b"".join([c async for c in facility_export.csv_chunks(Reads(database),
+                                                                         None)])
+        finally:
+            await database.close()
+
+    data = asyncio.run(export())
     with seeded_copy.connect() as conn:
-        facilities = conn.execute(text(
-            "SELECT f.code, f.municipality_code, m.name_ja AS municipality, f.name_ja,"
-            " f.name_kana, f.address, f.building, round(ST_Y(f.location)::numeric, 7) AS lat,"
-            " round(ST_X(f.location)::numeric, 7) AS lon, f.phone, f.url, f.hours"
-            " FROM facility f LEFT JOIN municipality m ON m.code = f.municipality_code"
-            " ORDER BY f.code")).mappings().all()
-    rows = [row(**{
-        CODE_COLUMN: code6(f["municipality_code"] or "01000"), "NO": str(n),
-        "都道府県名": "北海道", "市区町村名": f["municipality"] or "", "名称": f["name_ja"],
-        "名称_カナ": f["name_kana"] or "", "住所": f["address"] or "", "方書": f["building"] or "",
-        "緯度": str(f["lat"] or ""), "経度": str(f["lon"] or ""), "電話番号": f["phone"] or "",
-        "URL": f["url"] or "", "利用可能日時特記事項": f["hours"] or "",
-        "備考": f"code={f['code']}"}) for n, f in enumerate(facilities, start=1)]
+        live = conn.scalar(text("SELECT count(*) FROM facility WHERE archived_at IS NULL"))
+        located = conn.scalar(text("SELECT count(*) FROM facility WHERE location_precision"
+                                   " IN ('EXACT', 'BUILDING')"))
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    positions = [(r["緯度"], r["経度"]) for r in rows if r["緯度"] or r["経度"]]
+    assert located and len(positions) == located
+    assert all(re.fullmatch(r"[0-9]{2,3}\.[0-9]{7}", v) for p in positions for v in p)
     before = _state(seeded_copy)
-    report = _run(seeded_copy, csv_bytes(rows, "utf-8-sig"), options=ImportOptions())
+    report = _run(seeded_copy, data, options=ImportOptions())
     assert not report.errors, report.errors
-    assert (len(report.added), len(report.changed), len(report.left)) == (0, 0, len(rows))
+    assert (len(report.added), len(report.changed), len(report.left)) == (0, 0, live)
     assert {o.matched_by for o in report.left} == {"code"}
     assert _state(seeded_copy) == before
 

@@ -21,6 +21,7 @@ from hub.services.reads import (
     coverage,
     datasets,
     events,
+    exports,
     facilities,
     history,
     municipalities,
@@ -104,6 +105,19 @@ class Reads:
     async def service_areas(self, ids: Sequence[int], simplify_meters: float | None
                             ) -> dict[int, dict[str, Any]]:
         return await facilities.service_areas(self.db, ids, simplify_meters)
+
+    # Open-data exports.
+
+    async def export_count(self, flt: FacilityFilter | None) -> int:
+        return await exports.count(self.db, flt)
+
+    async def export_batch(self, flt: FacilityFilter | None, after: str | None, limit: int
+                           ) -> list[FacilityRow]:
+        return await exports.batch(self.db, flt, after, limit)
+
+    async def export_service_areas(self, ids: Sequence[int], simplify_meters: float
+                                   ) -> dict[int, dict[str, Any]]:
+        return await exports.service_areas(self.db, ids, simplify_meters)
 
     # Municipalities.
 
