@@ -8,6 +8,8 @@ COPY migrations ./migrations
 COPY geodata ./geodata
 COPY schema ./schema
 RUN pip install --no-cache-dir -c constraints.txt .
+# MapLibre and GraphiQL from the npm registry, as pinned (none at page load: no CDN).
+RUN python -m hub.web_assets
 ENV HUB_HOST=0.0.0.0 HUB_PORT=8000
 EXPOSE 8000
 CMD ["hub", "serve"]

@@ -187,6 +187,18 @@ class Settings(BaseSettings):
     #: Coverage results kept for the municipalities layer (one per data version, filter and
     #: distance), so that the tiles of one map view compute coverage once.
     tile_coverage_cache_size: int = Field(default=32, ge=1)
+    # --- the web map (/) and the front-end packages ------------------------------------------
+    #: An XYZ raster tile URL drawn under the hub's own municipal tiles (e.g. an office's
+    #: tile server, with {z}, {x} and {y}); unset: no basemap, so the map needs nothing
+    #: beyond the hub.
+    basemap_url: str | None = None
+    #: The credit the basemap's terms require, shown in the map's attribution.
+    basemap_attribution: str | None = None
+    #: The npm registry ``python -m hub.web_assets`` (scripts/setup) fetches MapLibre and
+    #: GraphiQL from; an office mirror of it works the same.
+    npm_registry: str = "https://registry.npmjs.org"
+    #: How long one tarball download may take (seconds).
+    npm_timeout_s: float = Field(default=120.0, gt=0)
 
     # --- data -------------------------------------------------------------------------------
     #: The folder with the municipal boundaries and population (../shared/geodata).
@@ -207,6 +219,17 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @field_validator("basemap_url", mode="after")
+    @classmethod
+    def _xyz_template(cls, value: str | None) -> str | None:
+        if value is not None:
+            if not value.startswith(("http://", "https://")):
+                raise ValueError("must be an http(s) URL")
+            absent = [p for p in ("{z}", "{x}", "{y}") if p not in value]
+            if absent:
+                raise ValueError(f"must be an XYZ tile URL; it lacks {', '.join(absent)}")
         return value
 
     @field_validator("home", "pg_bindir", "geodata_dir", mode="after")

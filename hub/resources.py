@@ -1,4 +1,5 @@
-"""Where the files that ship with the hub are: the Alembic migrations and the seed data set.
+"""Where the files that ship with the hub are: the Alembic migrations, the seed data set and
+the web pages' static files (hub/static).
 
 They sit at the top of a checkout (migrations/, geodata/) and are installed inside the package
 as ``hub.migrations`` and ``hub.geodata`` (pyproject.toml maps them), so the same lookup works
@@ -19,3 +20,6 @@ def _folder(package: str) -> Path:
 
 MIGRATIONS_DIR = _folder("hub.migrations")
 SEED_DIR = _folder("hub.geodata")
+
+#: The web map's page, scripts and styles, and the front-end packages (vendor/) beside them.
+STATIC_DIR = _folder("hub") / "static"

@@ -76,6 +76,10 @@ def test_a_wheel_in_a_fresh_virtualenv_serves_from_another_folder(
     names = zipfile.ZipFile(installed_wheel.wheel).namelist()
     assert "hub/migrations/versions/0001_initial_schema.py" in names
     assert "hub/geodata/facilities.yaml" in names
+    # The web map, and the front-end packages scripts/setup fetched before the build.
+    assert {"hub/static/index.html", "hub/static/js/main.js",
+            "hub/static/vendor.json"} <= set(names)
+    assert any(n.endswith("/dist/maplibre-gl.mjs") for n in names)
     venv = installed_wheel.venv
 
     elsewhere = tmp_path / "elsewhere"

@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (GraphiQL in a browser), /health, /ready and the OGC
+"""The Starlette application: /graphql (GraphiQL in a browser), /health, /ready, the
+web map at / (hub/api/web.py), vector tiles at /tiles, exports at /export and the OGC
 API at /ogc."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -27,6 +28,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from hub import localdb
+from hub.api import web
 from hub.api.exports import export_routes
 from hub.api.limits import BodyLimit, error_body, send_error
 from hub.api.ogc import OgcApp
@@ -65,6 +67,10 @@ class HubGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.retry_after_s = settings.retry_after_s
         self.timeout_ms = settings.request_timeout_ms
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """strawberry's GraphiQL page on the hub's own copies of its packages (no CDN)."""
+        return HTMLResponse(web.graphiql_page())
 
     def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
                         sub_response: Response) -> Response:
@@ -183,6 +189,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             # Subscriptions (graphql-transport-ws); each event gets new DataLoaders
             # (hub.graphql.live), so the connection's context caches nothing for long.
             WebSocketRoute("/graphql", graphql_app),
+            *web.routes(settings),
             *export_routes(graphql_app.reads, settings),
             tiles_mount(graphql_app.reads, settings),
             ogc.mount(),
