@@ -14,7 +14,7 @@ TileJSON); what is ours around it, and why:
   so only the operators and functions of the CQL2 standard, over the collection's own
   properties, get through. Values of property filters and function parameters are checked
   against the column's type, so a bad one is a 400 naming the parameter.
-- Errors leave in the hub's shape (``hub.api.limits.error_body``): a client's mistake is
+- Errors leave in the hub's shape (``hub.api.errors``): a client's mistake is
   400 (404 for what does not exist), the database down or the pool busy 503 with
   Retry-After, anything else 500 INTERNAL with a request id under which the traceback is
   logged; never tipg's ``{"detail": str(exception)}`` with a 500 for a bad query parameter.
@@ -35,7 +35,6 @@ import datetime as dt
 import logging
 import math
 import re
-import uuid
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, cast
@@ -63,7 +62,7 @@ from tipg.factory import Endpoints
 from tipg.openapi import _update_openapi
 from tipg.settings import DatabaseSettings
 
-from hub.api.limits import error_body
+from hub.api import errors
 from hub.config import Settings
 from hub.db.pool import application_name
 from hub.domain.errors import InputError
@@ -174,12 +173,8 @@ OGC_ERRORS: dict[type[BaseException], Answer | Callable[[BaseException], Answer]
     OSError: _UNAVAILABLE,
 }
 
-_PUBLIC_MESSAGES = {
-    "QUERY_TOO_COMPLEX": "The query took longer than the statement timeout and was "
-                         "cancelled; ask for less (a smaller limit, a narrower filter).",
-    "UNAVAILABLE": "The database is unavailable or the server is busy; retry later.",
-    "INTERNAL": "Internal server error.",
-}
+_TOO_COMPLEX = ("The query took longer than the statement timeout and was cancelled; ask "
+                "for less (a smaller limit, a narrower filter).")
 
 
 def answer_for(exc: BaseException) -> Answer:
@@ -214,28 +209,19 @@ def _client_message(exc: BaseException) -> tuple[str, str | None]:
 
 
 def error_response(exc: BaseException, retry_after_s: int) -> Response:
-    """The answer to ``exc``, logged as GraphQL errors are: a fault of ours with its
-    traceback under the request id the client gets, the client's own in one line."""
+    """The answer to ``exc``, in the shape and with the logging of every HTTP route
+    (hub.api.errors); the statement timeout's message says what to ask for instead."""
     found = answer_for(exc)
-    headers: dict[str, str] = {}
     extensions: dict[str, Any] = {}
-    if found.code == "INTERNAL":
-        request_id = uuid.uuid4().hex
-        extensions["requestId"] = request_id
-        log.error("internal error %s at /ogc", request_id, exc_info=exc)
-        message = _PUBLIC_MESSAGES["INTERNAL"]
-    elif found.code in _PUBLIC_MESSAGES:
-        log.warning("%s at /ogc: %r", found.code, exc)
-        message = _PUBLIC_MESSAGES[found.code]
-        if found.code == "UNAVAILABLE":
-            headers["Retry-After"] = str(retry_after_s)
+    if found.code == "QUERY_TOO_COMPLEX":
+        message = _TOO_COMPLEX
     else:
         message, field = _client_message(exc)
         if field:
             extensions["field"] = field
-        log.info("client error %s at /ogc: %s", found.code, message[:300])
-    return Response(error_body(message, found.code, **extensions), status_code=found.status,
-                    headers=headers, media_type="application/json")
+    return errors.error_response(found.code, message, where="/ogc", exc=exc,
+                                 retry_after_s=retry_after_s, status=found.status,
+                                 **extensions)
 
 
 # ---- what a client may send ------------------------------------------------------------------

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
-import uuid
 from importlib.metadata import version as package_version
 
 from starlette.datastructures import QueryParams
@@ -22,17 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from hub.api.errors import error_response, response_for
 from hub.api.filter_params import FILTER_PARAMETERS, check_known, facility_filter
-from hub.api.limits import error_body
 from hub.config import Settings
 from hub.domain import tiles
 from hub.domain import vocabulary as vocab
 from hub.domain.errors import InputError
 from hub.domain.filters import FacilityFilter
-from hub.graphql.errors import PUBLIC_MESSAGES, code_of
 from hub.services.reads.provider import Reads
-
-log = logging.getLogger("hub.api.tiles")
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 #: The contract's default maxDistanceMeters of ``coverage``, used when ``distance`` is not
@@ -93,36 +88,14 @@ async def _check_references(reads: Reads, flt: FacilityFilter | None) -> None:
         raise InputError(exc.message.removeprefix("filter."), field) from None
 
 
-def _client_error(exc: InputError) -> Response:
-    extensions = {"field": exc.field} if exc.field else {}
-    return Response(error_body(exc.message, "BAD_USER_INPUT", **extensions), status_code=400,
-                    media_type="application/json")
+def _unknown_layer(layer: str, settings: Settings) -> Response:
+    return error_response("NOT_FOUND", f"layer: {layer[:40]!r} is not one of "
+                          f"{', '.join(tiles.LAYERS)}", where="/tiles",
+                          retry_after_s=settings.retry_after_s, field="layer")
 
 
-def _server_error(exc: Exception, settings: Settings) -> Response:
-    """A database that cannot answer (503, Retry-After), a statement cancelled by the
-    timeout (503: it would fail again; the tile is not the client's mistake), or a fault
-    of ours (500, logged with the request id the client gets)."""
-    code = code_of(exc)
-    if code == "UNAVAILABLE":
-        log.warning("database unavailable for a tile: %s", exc)
-        return Response(error_body(PUBLIC_MESSAGES[code], code), status_code=503,
-                        media_type="application/json",
-                        headers={"Retry-After": str(settings.retry_after_s)})
-    if code == "QUERY_TOO_COMPLEX":
-        log.warning("a tile was cancelled by the statement timeout: %s", exc)
-        return Response(error_body(PUBLIC_MESSAGES[code], code), status_code=503,
-                        media_type="application/json")
-    request_id = uuid.uuid4().hex
-    log.error("internal error %s in a tile route", request_id, exc_info=exc)
-    return Response(error_body(PUBLIC_MESSAGES["INTERNAL"], "INTERNAL", requestId=request_id),
-                    status_code=500, media_type="application/json")
-
-
-def _unknown_layer(layer: str) -> Response:
-    message = f"layer: {layer[:40]!r} is not one of {', '.join(tiles.LAYERS)}"
-    return Response(error_body(message, "NOT_FOUND", field="layer"), status_code=404,
-                    media_type="application/json")
+def _failed(exc: Exception, settings: Settings) -> Response:
+    return response_for(exc, where="/tiles", retry_after_s=settings.retry_after_s)
 
 
 def tiles_mount(reads: Reads, settings: Settings) -> Mount:
@@ -133,7 +106,7 @@ def tiles_mount(reads: Reads, settings: Settings) -> Mount:
     async def tile(request: Request) -> Response:
         layer = request.path_params["layer"]
         if layer not in tiles.LAYERS:
-            return _unknown_layer(layer)
+            return _unknown_layer(layer, settings)
         try:
             where = tiles.parse_tile(request.path_params["z"], request.path_params["x"],
                                      request.path_params["y"], settings.tile_max_zoom)
@@ -151,16 +124,14 @@ def tiles_mount(reads: Reads, settings: Settings) -> Mount:
                 if asked.reach is not None:  # the municipalities' coverage
                     units = await reads.tile_coverage(data_version, asked.flt, asked.reach)
                 body = await reads.tile(layer, where, asked.flt, units)
-        except InputError as exc:
-            return _client_error(exc)
         except TimeoutError:
-            log.warning("a tile took longer than %s ms and was stopped",
-                        settings.request_timeout_ms)
-            return Response(error_body(PUBLIC_MESSAGES["QUERY_TOO_COMPLEX"],
-                                       "QUERY_TOO_COMPLEX", limit=settings.request_timeout_ms),
-                            status_code=503, media_type="application/json")
+            return error_response(
+                "QUERY_TOO_COMPLEX", f"The tile took longer than {settings.request_timeout_ms}"
+                " ms and was stopped; ask for less (a narrower filter, a deeper zoom).",
+                where="/tiles", retry_after_s=settings.retry_after_s,
+                limit=settings.request_timeout_ms)
         except Exception as exc:
-            return _server_error(exc, settings)
+            return _failed(exc, settings)
         if not body:
             return Response(status_code=204, headers=headers)
         return Response(body, media_type=MEDIA_TYPE, headers=headers)
@@ -168,15 +139,13 @@ def tiles_mount(reads: Reads, settings: Settings) -> Mount:
     async def tilejson(request: Request) -> Response:
         layer = request.path_params["layer"]
         if layer not in tiles.LAYERS:
-            return _unknown_layer(layer)
+            return _unknown_layer(layer, settings)
         try:
             asked = parse_request(layer, request.query_params, settings)
             await _check_references(reads, asked.flt)
             info = await reads.tile_set_info(tiles.CREDITS[layer])
-        except InputError as exc:
-            return _client_error(exc)
         except Exception as exc:
-            return _server_error(exc, settings)
+            return _failed(exc, settings)
         # Beside this document's own URL (whatever prefix a proxy or mount puts before it),
         # with its query string as given.
         folder = request.url.path.removesuffix(f"{layer}.json")
