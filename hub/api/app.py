@@ -31,6 +31,7 @@ from hub import localdb
 from hub.api import web
 from hub.api.exports import export_routes
 from hub.api.limits import BodyLimit, error_body, send_error
+from hub.api.metrics import LagProbe, Metrics, MetricsMiddleware, note_errors, note_operation
 from hub.api.ogc import OgcApp
 from hub.api.tiles import tiles_mount
 from hub.config import Settings, get_settings
@@ -111,6 +112,10 @@ class HubGraphQL(GraphQL[Context, None]):
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """Within the request deadline; on expiry the running statements are cancelled
         (their tasks are, and psycopg cancels the statement on the server)."""
+        request_data = kwargs.get("request_data")
+        if request_data is not None and not isinstance(request_data, list):
+            note_operation(kwargs["request"].scope, request_data.operation_name,
+                           request_data.query)
         try:
             async with asyncio.timeout(self.timeout_ms / 1000):
                 return await super().execute_operation(*args, **kwargs)
@@ -124,6 +129,7 @@ class HubGraphQL(GraphQL[Context, None]):
                              ) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = classify(result.errors)
+        note_errors(request.scope, result.errors)
         return await super().process_result(request, result)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
@@ -132,21 +138,30 @@ class HubGraphQL(GraphQL[Context, None]):
                        request=request, listener=self.listener, settings=self.settings)
 
 
-def create_app(database_url: str, settings: Settings | None = None) -> Starlette:
+def create_app(database_url: str, settings: Settings | None = None, *,
+               replica_lag: LagProbe | None = None) -> Starlette:
     """The ASGI app for one database (the real data, or the synthetic facilities of ``hub dev
-    synth`` in theirs); ``hub serve`` runs it under uvicorn."""
+    synth`` in theirs); ``hub serve`` runs it under uvicorn. ``replica_lag`` (for a read
+    replica: ``hub.db.lag.replica_lag``) feeds the replica-lag gauge of /metrics; without it
+    the gauge is absent."""
     settings = settings or Settings()
     db = Database.from_settings(database_url, settings)
     writes = Writes(database_url, settings)
     listener = Listener(database_url, settings.pool_connect_timeout_s)
     ogc = OgcApp(database_url, settings)
+    metrics = (Metrics(settings, {"read": db.pool.get_stats}, replica_lag)
+               if settings.metrics else None)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await db.open()
+        if metrics:
+            metrics.start()
         try:
             yield
         finally:
+            if metrics:
+                await metrics.stop()
             await ogc.close()
             await listener.close()
             await db.close()
@@ -171,6 +186,8 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
     graphql_app = HubGraphQL(Reads(db, settings), writes, listener, settings)
     app = Starlette(
         middleware=[
+            # Outermost, so that it times and counts every answer, refusals included.
+            *([Middleware(MetricsMiddleware, metrics=metrics)] if metrics else []),
             Middleware(
                 CORSMiddleware, allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Authorization"],
@@ -193,6 +210,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             *export_routes(graphql_app.reads, settings),
             tiles_mount(graphql_app.reads, settings),
             ogc.mount(),
+            *([Route("/metrics", metrics.endpoint)] if metrics else []),
         ],
         lifespan=lifespan,
     )
