@@ -93,6 +93,8 @@ def serve(
     listen_host = host or settings.host
     listen_port = port or settings.port
     print(f"Hub is serving GraphQL at http://{listen_host}:{listen_port}/graphql", flush=True)
+    print(f"  the map at http://{listen_host}:{listen_port}/, tiles at /tiles, exports at "
+          "/export, the OGC API at /ogc", flush=True)
     if workers > 1:
         os.environ["HUB_DATABASE_URL"] = url  # the workers connect where this process did
         uvicorn.run("hub.api.app:app_from_environment", factory=True, workers=workers,
