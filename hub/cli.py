@@ -579,6 +579,10 @@ def status() -> None:
         st = localdb.status(get_settings())
     except localdb.LocalDbError as exc:
         raise _fail(str(exc)) from exc
+    if st.problem is not None:
+        state = f"running (pid {st.pid}, port {st.port})" if st.running else "stopped"
+        print(f"PostgreSQL {st.version}, {state}, data in {st.home}; {st.problem}")
+        raise typer.Exit(code=0 if st.running else 3)
     if st.port is None:
         print(f"no cluster in {st.home} (`hub db up` creates one)")
         raise typer.Exit(code=3)
