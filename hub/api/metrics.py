@@ -85,8 +85,10 @@ def note_operation(scope: Scope, operation_name: str | None, query: str | None) 
     note = scope.get(SCOPE_KEY)
     if note is None:
         return
-    if not operation_name and query:
-        named = _NAMED.match(query[:200])
+    # Both come from the client as it sent them: anything but a string is no name (the
+    # executor refuses such a request itself).
+    if not isinstance(operation_name, str) or not operation_name:
+        named = _NAMED.match(query[:200]) if isinstance(query, str) else None
         operation_name = named.group(1) if named else None
     note["operation"] = operation_name or "anonymous"
 

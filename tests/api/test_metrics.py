@@ -57,6 +57,10 @@ def test_counters_move_with_graphql_requests_by_operation_and_code(server: LiveS
     server.graphql("{ __typename }")
     bad = server.graphql(NEAREST, {"lat": "north"})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # A name that is not a string is no name (and does not break the count).
+    odd = httpx.post(server.url + "/graphql", json={"query": "{ __typename }",
+                                                    "operationName": {"a": 1}}, timeout=30)
+    assert odd.status_code == 400
     after = scrape(server.url)
 
     def moved(operation: str, code: str) -> float:
@@ -67,6 +71,7 @@ def test_counters_move_with_graphql_requests_by_operation_and_code(server: LiveS
     assert moved("MetricsNearest", "BAD_USER_INPUT") == 1
     assert moved("B", "ok") == 1
     assert moved("anonymous", "ok") >= 1
+    assert moved("anonymous", "BAD_USER_INPUT") == 1
 
 
 def test_errors_of_the_http_routes_are_counted_by_their_code(server: LiveServer) -> None:
