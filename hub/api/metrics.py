@@ -194,7 +194,11 @@ class Metrics:
         except Exception as exc:  # the replica is down: the lag is unknown, not zero
             log.warning("replica lag unknown: %s", exc)
             seconds = float("nan")
-        if seconds is None:
+        if seconds is None and self.multiprocess:
+            # A removed series stays in the multiprocess files at its last value; NaN at
+            # least does not claim a lag the server cannot vouch for.
+            self.lag.labels("read").set(float("nan"))
+        elif seconds is None:
             with contextlib.suppress(KeyError):
                 self.lag.remove("read")
         else:
