@@ -125,8 +125,16 @@ class HubGraphQL(GraphQL[Context, None]):
         """A request with a persisted query's hash runs the registered text (APQ,
         hub.api.persisted); strawberry then refuses a mutation by GET as for any text."""
         if (request_data.extensions or {}).get("persistedQuery") is not None:
-            resolved = await resolve(self.persisted, self.settings, self.graphql_schema,
-                                     request_data)
+            try:
+                resolved = await resolve(self.persisted, self.settings, self.graphql_schema,
+                                         request_data)
+            except PersistedQueryRefused:
+                raise
+            except Exception as exc:
+                # The table's database is down or the pool full (UNAVAILABLE, a 503), or a
+                # fault of ours (INTERNAL): classified like any error of a resolver.
+                return ExecutionResult(data=None, errors=[
+                    GraphQLError(str(exc), original_error=exc)])
             if isinstance(resolved, ExecutionResult):
                 return resolved
             request_data = resolved

@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from hub import localdb
+from hub.config import Settings
 from tests.conftest import LiveServer, live_server
 
 CONSUMER_CENTRE = '{ facility(code: "sapporo-consumer-centre") { code nameJa category } }'
@@ -210,3 +212,16 @@ def test_errors_authorization_and_posts_are_not_cached(server: LiveServer) -> No
     posted = httpx.post(server.url + "/graphql", json={"query": CONSUMER_CENTRE}, timeout=60)
     assert posted.status_code == 200
     assert "etag" not in posted.headers and "cache-control" not in posted.headers
+
+
+def test_a_hash_while_the_database_is_unreachable_is_unavailable() -> None:
+    """The registered texts are in PostgreSQL: without it a hash is a 503 UNAVAILABLE with
+    Retry-After (never cached), as any read then is, not a stack trace or a 500."""
+    nowhere = f"postgresql://hub:x@127.0.0.1:{localdb.free_port()}/hub"
+    settings = Settings(pool_timeout_s=0.5, pool_min=0, pool_connect_timeout_s=1)
+    with live_server(nowhere, settings) as down:
+        response = get_by_hash(down, sha256(unique(CONSUMER_CENTRE, "outage")))
+    assert response.status_code == 503, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+    assert response.headers["retry-after"] == "5"
+    assert response.headers["cache-control"] == "no-store"
