@@ -87,12 +87,14 @@ def serve(
     except (capacity.CapacityError, psycopg.OperationalError) as exc:
         raise _fail(str(exc)) from exc
     engine = make_engine(url)
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, lock_timeout_s=settings.migration_lock_timeout_s)
     _load_if_empty(engine, settings)
     engine.dispose()
     listen_host = host or settings.host
     listen_port = port or settings.port
     print(f"Hub is serving GraphQL at http://{listen_host}:{listen_port}/graphql", flush=True)
+    print(f"  the map at http://{listen_host}:{listen_port}/, tiles at /tiles, exports at "
+          "/export, the OGC API at /ogc", flush=True)
     if workers > 1:
         os.environ["HUB_DATABASE_URL"] = url  # the workers connect where this process did
         uvicorn.run("hub.api.app:app_from_environment", factory=True, workers=workers,
@@ -175,7 +177,7 @@ def load(
             if not path.exists():
                 raise _fail(f"{path} not found: set HUB_GEODATA to the folder with the geodata")
     engine = make_engine(_database_url(settings))
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, lock_timeout_s=settings.migration_lock_timeout_s)
     report = _run_load(engine, boundaries=boundaries, population=population, seed=seed)
     engine.dispose()
     tables.print_load(out, report)
@@ -277,7 +279,7 @@ def import_facilities(
     settings = get_settings()
     data = file.read_bytes()
     engine = make_engine(_database_url(settings))
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, lock_timeout_s=settings.migration_lock_timeout_s)
     options = ImportOptions(format=format.value if format else None, dry_run=dry_run,
                             category=category, operator=operator, actor=actor)
     try:
@@ -458,8 +460,9 @@ def _token_engine() -> Engine:
     from hub.db import migrate
     from hub.db.engine import make_engine
 
-    engine = make_engine(_database_url(get_settings()))
-    migrate.upgrade(engine)
+    settings = get_settings()
+    engine = make_engine(_database_url(settings))
+    migrate.upgrade(engine, lock_timeout_s=settings.migration_lock_timeout_s)
     return engine
 
 
@@ -577,6 +580,10 @@ def status() -> None:
         st = localdb.status(get_settings())
     except localdb.LocalDbError as exc:
         raise _fail(str(exc)) from exc
+    if st.problem is not None:
+        state = f"running (pid {st.pid}, port {st.port})" if st.running else "stopped"
+        print(f"PostgreSQL {st.version}, {state}, data in {st.home}; {st.problem}")
+        raise typer.Exit(code=0 if st.running else 3)
     if st.port is None:
         print(f"no cluster in {st.home} (`hub db up` creates one)")
         raise typer.Exit(code=3)
@@ -606,7 +613,7 @@ def migrate_(
     settings = get_settings()
     engine = make_engine(_database_url(settings))
     before = migrate.current_revision(engine)
-    migrate.upgrade(engine, revision)
+    migrate.upgrade(engine, revision, lock_timeout_s=settings.migration_lock_timeout_s)
     after = migrate.current_revision(engine)
     engine.dispose()
     _say(f"schema at revision {after}" + ("" if before == after else f" (was {before})"))
@@ -625,6 +632,13 @@ def main() -> None:
     except SettingsError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
+    except Exception as exc:
+        from hub.db.migrate import MigrationLockTimeout  # alembic only when it is needed
+
+        if not isinstance(exc, MigrationLockTimeout):  # from any command that migrates
+            raise
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

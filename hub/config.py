@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     #: How long ``hub db up``/``down`` waits for another one on the same cluster (its file
     #: lock): longer than one ``up`` may take (initdb, plus 60 s for the server to start).
     db_lock_timeout_s: float = Field(default=180.0, gt=0)
+    #: How long a migration (``hub db migrate``, ``hub serve`` at start) waits for another
+    #: one on the same database before it gives up with an error saying so.
+    migration_lock_timeout_s: float = Field(default=300.0, gt=0)
     #: Every database statement is cancelled after this long.
     statement_timeout_ms: int = Field(default=15_000, gt=0)
 

@@ -74,6 +74,7 @@ def test_serve_prints_its_url_and_answers_graphql(cluster: Settings) -> None:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.strip() == f"Hub is serving GraphQL at http://127.0.0.1:{port}/graphql"
+        assert f"the map at http://127.0.0.1:{port}/," in proc.stdout.readline()
         body = json.dumps({"query": "{ __typename }"}).encode()
         deadline = time.monotonic() + 30
         while True:

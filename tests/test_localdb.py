@@ -234,6 +234,27 @@ def test_a_cluster_without_its_state_file_is_refused_and_kept(home: Path) -> Non
         assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)
 
 
+def test_status_of_a_running_cluster_without_its_state_file_says_both(home: Path) -> None:
+    """Not "no cluster": the server is up (pid, port from its pid file), and the missing
+    cluster.json is named with the ways out."""
+    settings = Settings(home=home)
+    url = localdb.up(settings, report=_quiet, conf=FAST)
+    files = localdb.ClusterFiles(home)
+    saved = files.state.read_bytes()
+    files.state.unlink()
+    try:
+        st = localdb.status(settings)
+        assert st.running and st.pid is not None and st.url is None
+        assert str(st.port) == psycopg.conninfo.conninfo_to_dict(url)["port"]
+        assert st.problem is not None and str(files.state) in st.problem
+        assert "hub db down" in st.problem
+        localdb.down(settings, report=_quiet)
+        stopped = localdb.status(settings)
+        assert not stopped.running and stopped.problem is not None
+    finally:
+        files.state.write_bytes(saved)
+
+
 def test_a_data_folder_with_files_but_no_cluster_is_refused_and_kept(home: Path) -> None:
     data = localdb.ClusterFiles(home).data
     data.mkdir(parents=True)

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from hub.resources import MIGRATIONS_DIR
 
@@ -49,26 +50,47 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-def _run(engine: Engine, action: str, revision: str) -> None:
+class MigrationLockTimeout(RuntimeError):
+    """Another migration held the lock longer than we were willing to wait."""
+
+
+def _run(engine: Engine, action: str, revision: str, lock_timeout_s: float | None) -> None:
     """Run one Alembic command in one transaction that first takes the migration lock.
 
     A transaction-level lock on the very connection Alembic uses: released by the commit
     (or rollback), so a crash cannot leave it held; a second run waits, then finds the
-    schema at the revision and has nothing to do.
+    schema at the revision and has nothing to do. It waits at most ``lock_timeout_s``
+    (None: as long as it takes), so a migration stuck elsewhere does not hang every
+    ``hub serve`` that starts meanwhile.
     """
     cfg = alembic_config()
     with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        if lock_timeout_s is not None:
+            conn.execute(text("SELECT set_config('lock_timeout', :ms, true)"),
+                         {"ms": f"{max(1, round(lock_timeout_s * 1000))}ms"})
+        try:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                         {"key": MIGRATION_LOCK_KEY})
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            raise MigrationLockTimeout(
+                f"another migration of this database has held its lock for more than "
+                f"{lock_timeout_s:g} s (HUB_MIGRATION_LOCK_TIMEOUT_S); see pg_stat_activity "
+                "for the session holding it, or try again once it is done") from None
+        conn.execute(text("SELECT set_config('lock_timeout', '0', true)"))
         cfg.attributes["connection"] = conn
         getattr(command, action)(cfg, revision)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    _run(engine, "upgrade", revision)
+def upgrade(engine: Engine, revision: str = "head", lock_timeout_s: float | None = None
+            ) -> None:
+    _run(engine, "upgrade", revision, lock_timeout_s)
 
 
-def downgrade(engine: Engine, revision: str = "base") -> None:
-    _run(engine, "downgrade", revision)
+def downgrade(engine: Engine, revision: str = "base", lock_timeout_s: float | None = None
+              ) -> None:
+    _run(engine, "downgrade", revision, lock_timeout_s)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -21,7 +21,7 @@ from hub.config import Settings
 from hub.localdb.errors import LocalDbError, Report
 from hub.localdb.install import PgInstall, check_postgis, find_postgres
 from hub.localdb.lock import cluster_lock
-from hub.localdb.pidfile import check_pid_file, pid_in
+from hub.localdb.pidfile import check_pid_file, is_our_postmaster, pid_in
 from hub.localdb.ports import free_port, port_taken
 from hub.localdb.runas import RunAs, ensure_os_user, existing_os_user
 from hub.localdb.state import (
@@ -42,6 +42,8 @@ class Status:
     version: int | None
     pid: int | None
     url: str | None
+    #: Why the URL is unknown though a cluster is there (its cluster.json is missing).
+    problem: str | None = None
 
 
 def _prepare_dirs(files: ClusterFiles, run_as: RunAs) -> None:
@@ -263,6 +265,8 @@ def down(settings: Settings, report: Report = print) -> bool:
 def status(settings: Settings) -> Status:
     files = ClusterFiles(settings.home)
     state = read_state(files)
+    if state is None and files.holds_cluster():
+        return _status_without_state(files)
     if state is None or not files.data.exists():
         return Status(False, settings.home, None, None, None, None)
     install = find_postgres(settings.pg_bindir, state.version)
@@ -270,6 +274,22 @@ def status(settings: Settings) -> Status:
     running = _pg_ctl_running(install, files, run_as)
     pid = pid_in(files.pid_file) if running else None
     return Status(running, settings.home, state.port, state.version, pid, state.url())
+
+
+def _status_without_state(files: ClusterFiles) -> Status:
+    """A cluster whose cluster.json is gone may still be running: say so, from its pid file
+    (pid, and port on the file's fourth line), rather than "no cluster"."""
+    pid = pid_in(files.pid_file)
+    running = pid is not None and is_our_postmaster(pid, files.data)
+    port = None
+    if running:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            port = int(files.pid_file.read_text().splitlines()[3])
+    problem = (f"{files.state} is missing, so the cluster's password cannot be read back: "
+               f"restore {files.state} from a backup, or stop the cluster (`hub db down`) and "
+               f"move it away (`mv {files.data} {files.data}.old`)")
+    return Status(running, files.home, port, files.cluster_version(), pid if running else None,
+                  None, problem)
 
 
 def url(settings: Settings) -> str:

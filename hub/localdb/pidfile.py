@@ -16,7 +16,7 @@ def pid_in(pid_file: Path) -> int | None:
         return None
 
 
-def _is_our_postmaster(pid: int, data_dir: Path) -> bool:
+def is_our_postmaster(pid: int, data_dir: Path) -> bool:
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
@@ -37,7 +37,7 @@ def check_pid_file(files: ClusterFiles) -> None:
     pid = pid_in(files.pid_file)
     if pid is None or not Path(f"/proc/{pid}").exists():
         return
-    if not _is_our_postmaster(pid, files.data):
+    if not is_our_postmaster(pid, files.data):
         raise LocalDbError(
             f"stale pid file {files.pid_file}: process {pid} is not this cluster's server; "
             f"remove the file (rm {files.pid_file}) and run `hub db up` again"

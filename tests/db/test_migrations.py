@@ -161,3 +161,19 @@ def test_two_concurrent_upgrades_of_a_fresh_database_both_succeed(empty_engine: 
     assert [code for code, _ in outcomes] == [0, 0], errors
     assert migrate.current_revision(empty_engine) == migrate.head_revision()
     assert _tables(empty_engine) == DATA_TABLES
+
+
+def test_an_upgrade_gives_up_after_the_lock_timeout_naming_it(empty_engine: Engine) -> None:
+    url = empty_engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (migrate.MIGRATION_LOCK_KEY,))
+        started = time.monotonic()
+        with pytest.raises(migrate.MigrationLockTimeout) as caught:
+            migrate.upgrade(empty_engine, lock_timeout_s=0.5)
+        waited = time.monotonic() - started
+        holder.execute("SELECT pg_advisory_unlock(%s)", (migrate.MIGRATION_LOCK_KEY,))
+    assert "0.5 s" in str(caught.value) and "HUB_MIGRATION_LOCK_TIMEOUT_S" in str(caught.value)
+    assert waited >= 0.5
+    assert migrate.current_revision(empty_engine) is None, "nothing ran"
+    migrate.upgrade(empty_engine, lock_timeout_s=0.5)  # free again: it runs, and DDL waits
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
