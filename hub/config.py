@@ -169,6 +169,18 @@ class Settings(BaseSettings):
     #: Entries of the parse cache and of the validation cache each.
     query_cache_size: int = Field(default=512, gt=0)
 
+    # --- persisted queries and HTTP caching of /graphql ---------------------------------------
+    #: Longest query text (characters) that may be registered as an automatic persisted
+    #: query; at the parse cache's bound by default, so a registered text is parsed once.
+    max_persisted_query_length: int = Field(default=10_000, gt=0)
+    #: Registered query texts each process keeps in memory in front of the table
+    #: ``persisted_query`` (least recently used go first).
+    persisted_query_cache_size: int = Field(default=1_000, gt=0)
+    #: How long (seconds) browsers and proxies may reuse the answer of a GET to /graphql
+    #: without asking again (Cache-Control max-age); after that an If-None-Match gets a 304
+    #: when the answer is the same. 0: they must ask every time (no-cache).
+    graphql_max_age_s: int = Field(default=60, ge=0)
+
     # --- bulk import (hub import facilities, importFacilities) -------------------------------
     #: Largest file an import reads, in bytes; a larger one is refused before it is decoded.
     max_import_bytes: int = Field(default=20_000_000, gt=0)

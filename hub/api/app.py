@@ -23,16 +23,18 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from hub import localdb
 from hub.api import web
 from hub.api.exports import export_routes
+from hub.api.http_cache import cached, no_store
 from hub.api.limits import BodyLimit, error_body, send_error
 from hub.api.metrics import LagProbe, Metrics, MetricsMiddleware, note_errors, note_operation
 from hub.api.ogc import OgcApp
+from hub.api.persisted import PersistedQueryRefused, resolve
 from hub.api.tiles import tiles_mount
 from hub.config import Settings, get_settings
 from hub.db.listener import Listener
@@ -40,6 +42,7 @@ from hub.db.pool import Database
 from hub.graphql.context import Context, Loaders
 from hub.graphql.errors import classify
 from hub.graphql.schema import make_schema
+from hub.services.persisted_queries import PersistedQueries
 from hub.services.reads.provider import Reads
 from hub.services.writes.runner import Writes
 
@@ -58,11 +61,14 @@ class HubGraphQL(GraphQL[Context, None]):
                  settings: Settings) -> None:
         # Browsers apply no CORS to WebSockets; strawberry checks a cross-origin handshake
         # against allowed_origins, the same list as CORS (HUB_CORS_ORIGINS).
-        super().__init__(make_schema(settings), graphql_ide="graphiql",
+        schema = make_schema(settings)
+        super().__init__(schema, graphql_ide="graphiql",
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
                          allowed_origins=settings.cors_origins,
                          multipart_uploads_enabled=True)
         self.reads = reads
+        self.graphql_schema = schema._schema
+        self.persisted = PersistedQueries(reads.db, settings.persisted_query_cache_size)
         self.writes = writes
         self.listener = listener
         self.settings = settings
@@ -76,6 +82,9 @@ class HubGraphQL(GraphQL[Context, None]):
     def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
                         sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
+        answers = response_data if isinstance(response_data, list) else [response_data]
+        if any(answer.get("errors") for answer in answers):
+            no_store(response)
         if _unavailable(response_data):
             response.status_code = 503
             response.headers["Retry-After"] = str(self.retry_after_s)
@@ -88,7 +97,8 @@ class HubGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         try:
-            response = await self.run(Request(scope, receive=receive))
+            request = Request(scope, receive=receive)
+            response = await self.run(request)
         except HTTPException as exc:
             await send_error(send, exc.status_code, error_body(exc.reason, "BAD_USER_INPUT"))
             return
@@ -96,7 +106,41 @@ class HubGraphQL(GraphQL[Context, None]):
             await send_error(send, exc.status_code, error_body(
                 f"The multipart request cannot be read: {exc.detail}", "BAD_USER_INPUT"))
             return
+        except PersistedQueryRefused as exc:
+            await send_error(send, 400, error_body(exc.message, "BAD_USER_INPUT",
+                                                   field=exc.field))
+            return
+        response = cached(request, response, self.settings.graphql_max_age_s)
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Not for a GET by a persisted query's hash, which has no query parameter either
+        (curl's Accept: */* would get the page)."""
+        return (super().should_render_graphql_ide(request)
+                and request.query_params.get("extensions") is None)
+
+    async def execute_single(self, request: Request, request_adapter: Any,
+                             sub_response: Response, context: Context,
+                             root_value: None, request_data: GraphQLRequestData
+                             ) -> ExecutionResult:
+        """A request with a persisted query's hash runs the registered text (APQ,
+        hub.api.persisted); strawberry then refuses a mutation by GET as for any text."""
+        if (request_data.extensions or {}).get("persistedQuery") is not None:
+            try:
+                resolved = await resolve(self.persisted, self.settings, self.graphql_schema,
+                                         request_data)
+            except PersistedQueryRefused:
+                raise
+            except Exception as exc:
+                # The table's database is down or the pool full (UNAVAILABLE, a 503), or a
+                # fault of ours (INTERNAL): classified like any error of a resolver.
+                return ExecutionResult(data=None, errors=[
+                    GraphQLError(str(exc), original_error=exc)])
+            if isinstance(resolved, ExecutionResult):
+                return resolved
+            request_data = resolved
+        return await super().execute_single(request, request_adapter, sub_response, context,
+                                            root_value, request_data)
 
     def decode_json(self, data: str | bytes) -> object:
         """A JSON object (or a list, which strawberry refuses as a batch), else HTTP 400:

@@ -569,6 +569,18 @@ class AuditLog(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
+class PersistedQuery(Base):
+    """The text of an automatic persisted query by its SHA-256 (hub.api.persisted): in the
+    database so that every hub process knows what any of them registered."""
+
+    __tablename__ = "persisted_query"
+    __table_args__ = (CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),)
+
+    sha256: Mapped[str] = mapped_column(Text, primary_key=True)
+    query: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[dt.datetime] = _now()
+
+
 class ApiToken(Base):
     """A bearer token; only a hash of its secret is stored."""
 
