@@ -125,6 +125,7 @@ class HubGraphQL(GraphQL[Context, None]):
                              ) -> ExecutionResult:
         """A request with a persisted query's hash runs the registered text (APQ,
         hub.api.persisted); strawberry then refuses a mutation by GET as for any text."""
+        note_operation(request.scope, request_data.operation_name, request_data.query)
         if (request_data.extensions or {}).get("persistedQuery") is not None:
             try:
                 resolved = await resolve(self.persisted, self.settings, self.graphql_schema,
@@ -139,6 +140,8 @@ class HubGraphQL(GraphQL[Context, None]):
             if isinstance(resolved, ExecutionResult):
                 return resolved
             request_data = resolved
+            # A request by hash alone: the name is in the registered text.
+            note_operation(request.scope, request_data.operation_name, request_data.query)
         return await super().execute_single(request, request_adapter, sub_response, context,
                                             root_value, request_data)
 
@@ -156,10 +159,6 @@ class HubGraphQL(GraphQL[Context, None]):
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """Within the request deadline; on expiry the running statements are cancelled
         (their tasks are, and psycopg cancels the statement on the server)."""
-        request_data = kwargs.get("request_data")
-        if request_data is not None and not isinstance(request_data, list):
-            note_operation(kwargs["request"].scope, request_data.operation_name,
-                           request_data.query)
         try:
             async with asyncio.timeout(self.timeout_ms / 1000):
                 return await super().execute_operation(*args, **kwargs)

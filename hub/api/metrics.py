@@ -71,8 +71,10 @@ _STATUS_CODES = {404: "NOT_FOUND", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 409
                  503: "UNAVAILABLE"}
 
 #: The operation name at the head of a document (``query Nearest(...``), for requests that
-#: send no ``operationName``; a document that starts otherwise is "anonymous".
-_NAMED = re.compile(r"\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+#: send no ``operationName`` (after whitespace, commas and comments, which GraphQL ignores); a
+#: document that starts otherwise is "anonymous".
+_NAMED = re.compile(
+    r"(?:[\s,\ufeff]++|#[^\n\r]*+)*+(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
 
 
 def route_family(path: str) -> str:
@@ -88,7 +90,7 @@ def note_operation(scope: Scope, operation_name: str | None, query: str | None) 
     # Both come from the client as it sent them: anything but a string is no name (the
     # executor refuses such a request itself).
     if not isinstance(operation_name, str) or not operation_name:
-        named = _NAMED.match(query[:200]) if isinstance(query, str) else None
+        named = _NAMED.match(query[:500]) if isinstance(query, str) else None
         operation_name = named.group(1) if named else None
     note["operation"] = operation_name or "anonymous"
 

@@ -5,10 +5,13 @@ multiprocess mode)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -72,6 +75,26 @@ def test_counters_move_with_graphql_requests_by_operation_and_code(server: LiveS
     assert moved("B", "ok") == 1
     assert moved("anonymous", "ok") >= 1
     assert moved("anonymous", "BAD_USER_INPUT") == 1
+
+
+def test_a_persisted_query_by_hash_is_counted_under_its_registered_name(
+        server: LiveServer) -> None:
+    query = f"# metrics test {uuid.uuid4()}\nquery MetricsPersisted {{ __typename }}"
+    params = {"extensions": json.dumps({"persistedQuery": {
+        "version": 1, "sha256Hash": hashlib.sha256(query.encode()).hexdigest()}})}
+    before = scrape(server.url)
+    unknown = httpx.get(server.url + "/graphql", params=params, timeout=30)
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    registered = httpx.post(server.url + "/graphql", timeout=30, json={
+        "query": query, "extensions": json.loads(params["extensions"])})
+    assert registered.json() == {"data": {"__typename": "Query"}}
+    assert httpx.get(server.url + "/graphql", params=params, timeout=30).json() == {
+        "data": {"__typename": "Query"}}
+    after = scrape(server.url)
+    for operation, code, count in [("anonymous", "PERSISTED_QUERY_NOT_FOUND", 1),
+                                   ("MetricsPersisted", "ok", 2)]:
+        assert (requests_of(after, "graphql", operation, code)
+                - requests_of(before, "graphql", operation, code)) == count, operation
 
 
 def test_errors_of_the_http_routes_are_counted_by_their_code(server: LiveServer) -> None:
