@@ -331,7 +331,7 @@ def test_the_migrated_checks_are_the_models_checks(engine: Engine) -> None:
         for c in table.constraints
         if isinstance(c, CheckConstraint) and " ~ '" in str(c.sqltext)
     }
-    assert len(pattern_checks) == 9
+    assert len(pattern_checks) == 10
     with engine.connect() as conn:
         found: dict[str, str] = dict(conn.execute(text(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c'"
