@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from hub import localdb
 from hub.config import Settings
@@ -231,6 +233,37 @@ def test_a_persisted_query_registers_on_the_primary(servers: Servers) -> None:
     assert response.json() == {"data": {"facility": {"code": CODE}}}
     assert servers.primary_sql(
         f"SELECT count(*) FROM persisted_query WHERE sha256 = '{sha}'") == 1
+
+
+def test_a_subscription_reads_the_primary(servers: Servers) -> None:
+    """An event names a row written a moment ago on the primary: with the replica's replay
+    paused, the subscriber still gets the new state."""
+    query = """subscription ($filter: FacilityFilter) {
+      facilityChanged(filter: $filter) { kind facility { code nameJa } } }"""
+    code = "pref-consumer-centre"
+    before = servers.post(CODE_QUERY, {"c": code})["facility"]
+    with connect(servers.hub.url.replace("http://", "ws://") + "/graphql",
+                 subprotocols=[Subprotocol("graphql-transport-ws")]) as socket:
+        socket.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(socket.recv(timeout=10)) == {"type": "connection_ack"}
+        socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": query, "variables": {"filter": {"categories": ["CONSUMER"]}}}}))
+        _wait_for(lambda: servers.primary_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+            f"'{application_name()}' AND query LIKE 'LISTEN %'") > 0, 10)
+        servers.replica.sql("SELECT pg_wal_replay_pause()")
+        try:
+            _wait_for(lambda: servers.replica.sql(
+                "SELECT pg_get_wal_replay_pause_state()") == "paused", 30)
+            servers.post(UPDATE, {"id": before["id"], "v": before["version"],
+                                  "patch": {"nameJa": "道立消費生活センター（ライブ）"}},
+                         token=True)
+            message = json.loads(socket.recv(timeout=10))
+        finally:
+            servers.replica.sql("SELECT pg_wal_replay_resume()")
+    assert message["type"] == "next", message
+    assert message["payload"] == {"data": {"facilityChanged": {
+        "kind": "UPDATED", "facility": {"code": code, "nameJa": "道立消費生活センター（ライブ）"}}}}
 
 
 def test_ready_needs_both_servers(servers: Servers) -> None:
