@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -97,8 +98,12 @@ def serve(
           "/export, the OGC API at /ogc", flush=True)
     if workers > 1:
         os.environ["HUB_DATABASE_URL"] = url  # the workers connect where this process did
-        uvicorn.run("hub.api.app:app_from_environment", factory=True, workers=workers,
-                    host=listen_host, port=listen_port, log_level="warning")
+        # prometheus-client's multiprocess mode: each worker writes its metrics to files in
+        # a folder of this run's own, and /metrics (whichever worker answers) reads them all.
+        with tempfile.TemporaryDirectory(prefix="hub-metrics-") as metrics_dir:
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+            uvicorn.run("hub.api.app:app_from_environment", factory=True, workers=workers,
+                        host=listen_host, port=listen_port, log_level="warning")
         return
     uvicorn.run(create_app(url, settings), host=listen_host, port=listen_port,
                 log_level="warning")

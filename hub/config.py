@@ -8,6 +8,7 @@ which the command line prints as one line (never a ``SystemExit`` from here).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Literal, Self
@@ -118,6 +119,19 @@ class Settings(BaseSettings):
     ready_timeout_s: float = Field(default=2.0, gt=0)
     #: The Retry-After (seconds) of a 503 answer: the database is down or the pool is full.
     retry_after_s: int = Field(default=5, ge=1)
+
+    # --- metrics (/metrics, Prometheus) -------------------------------------------------------
+    #: Serve /metrics and count requests; false: neither (no route, no middleware).
+    metrics: bool = True
+    #: Addresses or networks (CIDR, comma-separated) whose clients may read /metrics; empty:
+    #: any client. Behind a proxy the client is the proxy: restrict it there as well.
+    metrics_allow: Annotated[tuple[str, ...], NoDecode] = ()
+    #: Distinct GraphQL operation names each process gives a series of their own; later
+    #: names are counted as "other" (names come from clients, series cost memory).
+    metrics_max_operations: int = Field(default=200, ge=0)
+    #: How often (seconds) each process updates its pool and replica-lag gauges between
+    #: scrapes (a scrape also updates those of the process answering it).
+    metrics_refresh_s: float = Field(default=5.0, gt=0)
 
     # --- the OGC API (/ogc, tipg) -------------------------------------------------------------
     #: Connections of the OGC API's own pool (asyncpg, tipg's driver) per server process,
@@ -234,11 +248,21 @@ class Settings(BaseSettings):
     population_table: Literal["registry", "census"] = Field(
         default="registry", validation_alias=_alias("HUB_POPULATION"))
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "metrics_allow", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @field_validator("metrics_allow", mode="after")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an address or a network (CIDR)") from None
         return value
 
     @field_validator("basemap_url", mode="after")

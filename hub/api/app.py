@@ -32,10 +32,12 @@ from hub.api import web
 from hub.api.exports import export_routes
 from hub.api.http_cache import cached, no_store
 from hub.api.limits import BodyLimit, error_body, send_error
+from hub.api.metrics import LagProbe, Metrics, MetricsMiddleware, note_errors, note_operation
 from hub.api.ogc import OgcApp
 from hub.api.persisted import PersistedQueryRefused, resolve
 from hub.api.tiles import tiles_mount
 from hub.config import Settings, get_settings
+from hub.db import lag
 from hub.db.listener import Listener
 from hub.db.pool import Database
 from hub.graphql.context import Context, Loaders
@@ -129,6 +131,7 @@ class HubGraphQL(GraphQL[Context, None]):
                              ) -> ExecutionResult:
         """A request with a persisted query's hash runs the registered text (APQ,
         hub.api.persisted); strawberry then refuses a mutation by GET as for any text."""
+        note_operation(request.scope, request_data.operation_name, request_data.query)
         if (request_data.extensions or {}).get("persistedQuery") is not None:
             try:
                 resolved = await resolve(self.persisted, self.settings, self.graphql_schema,
@@ -143,6 +146,8 @@ class HubGraphQL(GraphQL[Context, None]):
             if isinstance(resolved, ExecutionResult):
                 return resolved
             request_data = resolved
+            # A request by hash alone: the name is in the registered text.
+            note_operation(request.scope, request_data.operation_name, request_data.query)
         return await super().execute_single(request, request_adapter, sub_response, context,
                                             root_value, request_data)
 
@@ -173,6 +178,7 @@ class HubGraphQL(GraphQL[Context, None]):
                              ) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = classify(result.errors)
+        note_errors(request.scope, result.errors)
         return await super().process_result(request, result)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
@@ -182,9 +188,12 @@ class HubGraphQL(GraphQL[Context, None]):
                        primary=self.primary)
 
 
-def create_app(database_url: str, settings: Settings | None = None) -> Starlette:
+def create_app(database_url: str, settings: Settings | None = None, *,
+               replica_lag: LagProbe | None = None) -> Starlette:
     """The ASGI app for one database (the real data, or the synthetic facilities of ``hub dev
-    synth`` in theirs); ``hub serve`` runs it under uvicorn."""
+    synth`` in theirs); ``hub serve`` runs it under uvicorn. ``replica_lag`` feeds the
+    replica-lag gauge of /metrics: by default the replica's own (``hub.db.lag.replica_lag``)
+    when HUB_DATABASE_READ_URL is set; without a replica the gauge is absent."""
     settings = settings or Settings()
     db = Database.from_settings(database_url, settings)
     # With a read replica, queries read there and the primary keeps a pool of its own for
@@ -195,14 +204,25 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
     writes = Writes(database_url, settings)
     listener = Listener(database_url, settings.pool_connect_timeout_s)
     ogc = OgcApp(database_url, settings)
+    # The read pool is the replica's when there is one; the primary's pool beside it then
+    # serves mutations, subscriptions and requests with a token.
+    pools = ({"read": db.pool.get_stats} if replica is None
+             else {"read": replica.pool.get_stats, "primary": db.pool.get_stats})
+    if replica_lag is None and replica is not None:
+        replica_lag = lag.replica_lag(replica)
+    metrics = Metrics(settings, pools, replica_lag) if settings.metrics else None
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         for database in databases.values():
             await database.open()
+        if metrics:
+            metrics.start()
         try:
             yield
         finally:
+            if metrics:
+                await metrics.stop()
             await ogc.close()
             await listener.close()
             for database in databases.values():
@@ -238,6 +258,8 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
         settings, primary=primary_reads if replica is not None else None)
     app = Starlette(
         middleware=[
+            # Outermost, so that it times and counts every answer, refusals included.
+            *([Middleware(MetricsMiddleware, metrics=metrics)] if metrics else []),
             Middleware(
                 CORSMiddleware, allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Authorization"],
@@ -260,6 +282,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> Starlette
             *export_routes(graphql_app.reads, settings),
             tiles_mount(graphql_app.reads, settings),
             ogc.mount(),
+            *([Route("/metrics", metrics.endpoint)] if metrics else []),
         ],
         lifespan=lifespan,
     )

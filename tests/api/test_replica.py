@@ -266,6 +266,20 @@ def test_a_subscription_reads_the_primary(servers: Servers) -> None:
         "kind": "UPDATED", "facility": {"code": code, "nameJa": "道立消費生活センター（ライブ）"}}}}
 
 
+def test_metrics_show_both_pools_and_the_replica_lag(servers: Servers) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = httpx.get(servers.hub.url + "/metrics", timeout=30)
+    assert response.status_code == 200, response.text
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(response.text)
+               for s in family.samples}
+    assert ("hub_db_pool_max", (("pool", "read"),)) in samples
+    assert ("hub_db_pool_max", (("pool", "primary"),)) in samples
+    lag = samples[("hub_db_replica_lag_seconds", (("pool", "read"),))]
+    assert 0 <= lag < 60
+
+
 def test_ready_needs_both_servers(servers: Servers) -> None:
     assert httpx.get(servers.hub.url + "/ready", timeout=30).status_code == 200
     servers.replica.stop()
