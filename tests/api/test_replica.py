@@ -28,7 +28,7 @@ from websockets.typing import Subprotocol
 
 from hub import localdb
 from hub.config import Settings
-from hub.db import migrate
+from hub.db import capacity, migrate
 from hub.db.engine import make_engine
 from hub.db.pool import application_name
 from hub.localdb.runas import RunAs, ensure_os_user
@@ -278,6 +278,16 @@ def test_metrics_show_both_pools_and_the_replica_lag(servers: Servers) -> None:
     assert ("hub_db_pool_max", (("pool", "primary"),)) in samples
     lag = samples[("hub_db_replica_lag_seconds", (("pool", "read"),))]
     assert 0 <= lag < 60
+
+
+def test_serve_checks_the_replicas_connection_slots(servers: Servers) -> None:
+    """The replica holds only the read pools: ``hub serve`` asks it for room for them."""
+    slots = capacity.server_slots(servers.replica.url)
+    capacity.check_server(servers.replica.url, 1, slots.free, replica=True)
+    with pytest.raises(capacity.CapacityError) as refused:
+        capacity.check_server(servers.replica.url, 1, slots.free + 1, replica=True)
+    assert f"--workers 1 x HUB_POOL_MAX {slots.free + 1} = {slots.free + 1} connections on " \
+        "the read replica" in str(refused.value)
 
 
 def test_ready_needs_both_servers(servers: Servers) -> None:
