@@ -85,6 +85,9 @@ def serve(
     try:
         capacity.check_server(url, workers, settings.pool_max + settings.write_pool_max
                               + settings.ogc_pool_max)
+        if settings.database_read_url:
+            capacity.check_server(settings.database_read_url, workers, settings.pool_max,
+                                  replica=True)
     except (capacity.CapacityError, psycopg.OperationalError) as exc:
         raise _fail(str(exc)) from exc
     engine = make_engine(url)

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     # --- the database -----------------------------------------------------------------------
     #: Any PostGIS database; when None the embedded cluster under ``home`` is used.
     database_url: str | None = None
+    #: A read replica (a streaming standby of the same database): when set, the API's
+    #: queries read from it; mutations, subscriptions, requests carrying a token, writes,
+    #: migrations, loads and the OGC API stay on the primary (HUB_DATABASE_URL or the
+    #: embedded cluster).
+    database_read_url: str | None = None
     #: Folder of the embedded cluster (data, log, its connection details).
     home: Path = Field(default_factory=_default_home)
     #: Folder with PostgreSQL's initdb/pg_ctl; None means look for the newest install.

@@ -37,6 +37,7 @@ from hub.api.ogc import OgcApp
 from hub.api.persisted import PersistedQueryRefused, resolve
 from hub.api.tiles import tiles_mount
 from hub.config import Settings, get_settings
+from hub.db import lag
 from hub.db.listener import Listener
 from hub.db.pool import Database
 from hub.graphql.context import Context, Loaders
@@ -58,7 +59,10 @@ def _unavailable(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
 
 class HubGraphQL(GraphQL[Context, None]):
     def __init__(self, reads: Reads, writes: Writes, listener: Listener,
-                 settings: Settings) -> None:
+                 settings: Settings, primary: Reads | None = None) -> None:
+        """``reads`` serve queries; ``primary`` (when ``reads`` are a replica's) serves what
+        must see its own writes (hub.graphql.routing) and the persisted queries, which a
+        GET may register."""
         # Browsers apply no CORS to WebSockets; strawberry checks a cross-origin handshake
         # against allowed_origins, the same list as CORS (HUB_CORS_ORIGINS).
         schema = make_schema(settings)
@@ -67,8 +71,10 @@ class HubGraphQL(GraphQL[Context, None]):
                          allowed_origins=settings.cors_origins,
                          multipart_uploads_enabled=True)
         self.reads = reads
+        self.primary = primary
         self.graphql_schema = schema._schema
-        self.persisted = PersistedQueries(reads.db, settings.persisted_query_cache_size)
+        self.persisted = PersistedQueries((primary or reads).db,
+                                          settings.persisted_query_cache_size)
         self.writes = writes
         self.listener = listener
         self.settings = settings
@@ -178,26 +184,38 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
         return Context(reads=self.reads, loaders=Loaders(self.reads), writes=self.writes,
-                       request=request, listener=self.listener, settings=self.settings)
+                       request=request, listener=self.listener, settings=self.settings,
+                       primary=self.primary)
 
 
 def create_app(database_url: str, settings: Settings | None = None, *,
                replica_lag: LagProbe | None = None) -> Starlette:
     """The ASGI app for one database (the real data, or the synthetic facilities of ``hub dev
-    synth`` in theirs); ``hub serve`` runs it under uvicorn. ``replica_lag`` (for a read
-    replica: ``hub.db.lag.replica_lag``) feeds the replica-lag gauge of /metrics; without it
-    the gauge is absent."""
+    synth`` in theirs); ``hub serve`` runs it under uvicorn. ``replica_lag`` feeds the
+    replica-lag gauge of /metrics: by default the replica's own (``hub.db.lag.replica_lag``)
+    when HUB_DATABASE_READ_URL is set; without a replica the gauge is absent."""
     settings = settings or Settings()
     db = Database.from_settings(database_url, settings)
+    # With a read replica, queries read there and the primary keeps a pool of its own for
+    # what must read its own writes (hub.graphql.routing); without one they are the same.
+    replica = (Database.from_settings(settings.database_read_url, settings)
+               if settings.database_read_url else None)
+    databases = {"primary": db} if replica is None else {"primary": db, "replica": replica}
     writes = Writes(database_url, settings)
     listener = Listener(database_url, settings.pool_connect_timeout_s)
     ogc = OgcApp(database_url, settings)
-    metrics = (Metrics(settings, {"read": db.pool.get_stats}, replica_lag)
-               if settings.metrics else None)
+    # The read pool is the replica's when there is one; the primary's pool beside it then
+    # serves mutations, subscriptions and requests with a token.
+    pools = ({"read": db.pool.get_stats} if replica is None
+             else {"read": replica.pool.get_stats, "primary": db.pool.get_stats})
+    if replica_lag is None and replica is not None:
+        replica_lag = lag.replica_lag(replica)
+    metrics = Metrics(settings, pools, replica_lag) if settings.metrics else None
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await db.open()
+        for database in databases.values():
+            await database.open()
         if metrics:
             metrics.start()
         try:
@@ -207,7 +225,8 @@ def create_app(database_url: str, settings: Settings | None = None, *,
                 await metrics.stop()
             await ogc.close()
             await listener.close()
-            await db.close()
+            for database in databases.values():
+                await database.close()
             writes.close()
 
     async def health(_: Request) -> JSONResponse:
@@ -218,15 +237,25 @@ def create_app(database_url: str, settings: Settings | None = None, *,
         """The database answers through the pool; load balancers send traffic only when it
         does. Through the pool, so that /ready sees what requests see (and opens no
         connections of its own); a pool that stays full for HUB_READY_TIMEOUT_S is not ready
-        either, which steers traffic away from a saturated process."""
-        try:
-            await db.ping(settings.ready_timeout_s)
-        except psycopg.Error:
-            return JSONResponse({"status": "database unreachable"}, status_code=503,
+        either, which steers traffic away from a saturated process. With a read replica both
+        must answer: queries need the one, mutations the other."""
+        down = []
+        for name, database in databases.items():
+            try:
+                await database.ping(settings.ready_timeout_s)
+            except psycopg.Error:
+                down.append(name)
+        if down:
+            status = ("database unreachable" if replica is None
+                      else f"database unreachable: {' and '.join(down)}")
+            return JSONResponse({"status": status}, status_code=503,
                                 headers={"Retry-After": str(settings.retry_after_s)})
         return JSONResponse({"status": "ready"})
 
-    graphql_app = HubGraphQL(Reads(db, settings), writes, listener, settings)
+    primary_reads = Reads(db, settings)
+    graphql_app = HubGraphQL(
+        Reads(replica, settings) if replica is not None else primary_reads, writes, listener,
+        settings, primary=primary_reads if replica is not None else None)
     app = Starlette(
         middleware=[
             # Outermost, so that it times and counts every answer, refusals included.
@@ -258,6 +287,7 @@ def create_app(database_url: str, settings: Settings | None = None, *,
         lifespan=lifespan,
     )
     app.state.db = db
+    app.state.read_db = replica or db
     app.state.listener = listener
     return app
 

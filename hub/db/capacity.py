@@ -54,26 +54,32 @@ def server_slots(url: str) -> ServerSlots:
         )
 
 
-def needed(workers: int, pool_max: int) -> int:
+def needed(workers: int, pool_max: int, migrations: int = 1) -> int:
     """Connections ``hub serve --workers N`` may hold at once: every pool full, plus the
-    connection that migrates and loads."""
-    return workers * pool_max + 1
+    connection that migrates and loads (none on a read replica)."""
+    return workers * pool_max + migrations
 
 
-def check(slots: ServerSlots, workers: int, pool_max: int) -> None:
-    """Raise CapacityError when the pools could outgrow the server."""
-    want = needed(workers, pool_max)
+#: The pools serve keeps on the primary, and on a read replica (HUB_DATABASE_READ_URL).
+PRIMARY_POOLS = "(HUB_POOL_MAX + HUB_WRITE_POOL_MAX + HUB_OGC_POOL_MAX)"
+REPLICA_POOLS = "HUB_POOL_MAX"
+
+
+def check(slots: ServerSlots, workers: int, pool_max: int, *, replica: bool = False) -> None:
+    """Raise CapacityError when the pools could outgrow the server (the primary, or with
+    ``replica`` the read replica, which holds only the read pools)."""
+    want = needed(workers, pool_max, 0 if replica else 1)
     if want <= slots.free:
         return
+    pools = (f"{REPLICA_POOLS} {pool_max} = {want} connections on the read replica" if replica
+             else f"{PRIMARY_POOLS} {pool_max} (+1 for migrations) = {want} connections")
     raise CapacityError(
-        f"--workers {workers} x (HUB_POOL_MAX + HUB_WRITE_POOL_MAX + HUB_OGC_POOL_MAX) {pool_max} "
-        f"(+1 for migrations) = {want} "
-        f"connections, but the database server has {slots.free} free "
+        f"--workers {workers} x {pools}, but the database server has {slots.free} free "
         f"(max_connections {slots.max_connections} - {slots.reserved} reserved - "
         f"{slots.in_use - 1} in use): lower --workers or HUB_POOL_MAX, or raise "
         "max_connections in postgresql.conf")
 
 
-def check_server(url: str, workers: int, pool_max: int) -> None:
+def check_server(url: str, workers: int, pool_max: int, *, replica: bool = False) -> None:
     """Ask the server at ``url`` and raise CapacityError when it has too few slots."""
-    check(server_slots(url), workers, pool_max)
+    check(server_slots(url), workers, pool_max, replica=replica)

@@ -156,3 +156,6 @@ class Context:
     listener: Listener | None = None
     #: The app's settings (limits a resolver applies itself, such as an upload's size).
     settings: Settings | None = None
+    #: The primary's reads when ``reads`` are a replica's (HUB_DATABASE_READ_URL); an
+    #: operation that must see its own writes switches to them (hub.graphql.routing).
+    primary: Reads | None = None

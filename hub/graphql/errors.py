@@ -53,8 +53,9 @@ class InvalidRequest(InputError):
 
 #: The server's SQLSTATEs of a database that is unavailable rather than of a bad statement:
 #: class 08 (connection exception), shutdown and start-up (57P01-57P03), too many
-#: connections (53300).
-_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+#: connections (53300), and a read replica cancelling a statement that conflicts with the
+#: changes it replays (40001, "conflict with recovery": the same read succeeds when retried).
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "40001"})
 
 
 def _operational(exc: BaseException) -> str:

@@ -21,6 +21,7 @@ from hub.graphql.limits import executor_for, extension_for
 from hub.graphql.live import AlertMutation, AlertsQuery, Subscription
 from hub.graphql.mutations import FacilityMutation
 from hub.graphql.query import Query as ReadQuery
+from hub.graphql.routing import ReadRouting
 
 GEOJSON_SCALAR = strawberry.scalar(
     name="GeoJSON",
@@ -50,7 +51,7 @@ class HubSchema(strawberry.Schema):
 
 def make_schema(settings: Settings) -> strawberry.Schema:
     """The schema with the request limits of ``settings``."""
-    extensions: list[Any] = [extension_for(settings)]
+    extensions: list[Any] = [extension_for(settings), ReadRouting]
     return HubSchema(
         query=Query,
         mutation=Mutation,

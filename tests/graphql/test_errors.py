@@ -242,6 +242,8 @@ def test_client_errors_are_logged_at_info_without_the_query(
     (psycopg.errors.QueryCanceled(), "QUERY_TOO_COMPLEX"),
     (psycopg.OperationalError(), "UNAVAILABLE"),
     (psycopg_pool.PoolTimeout(), "UNAVAILABLE"),
+    # A read replica cancelled the statement for a change it replays: retry.
+    (psycopg.errors.SerializationFailure(), "UNAVAILABLE"),
     (psycopg.errors.UndefinedTable(), "INTERNAL"),
     (RuntimeError(), "INTERNAL"),
     (AssertionError(), "INTERNAL"),
