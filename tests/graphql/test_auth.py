@@ -16,7 +16,7 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.app import HubGraphQL
+from hub.api.graphql_view import HubGraphQL
 from hub.config import Settings
 from hub.db.engine import make_engine
 from hub.db.listener import Listener
