@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
 from hub.api.app import create_app
-from hub.api.ogc import error_response
+from hub.api.ogc_errors import error_response
 from hub.services.writes import facilities as writes
 from tests.conftest import LiveServer, live_server
 
