@@ -199,7 +199,7 @@ def _hinted(name: str, named: str, vocab: Vocabulary) -> st.SearchStrategy[Any] 
         return dates()
     if named == "DateTime":
         return st.datetimes(dt.datetime(2025, 1, 1), dt.datetime(2026, 12, 31)).map(
-            lambda d: d.replace(tzinfo=dt.timezone.utc).isoformat())
+            lambda d: d.replace(tzinfo=dt.UTC).isoformat())
     if named == "GeoJSON":
         return polygon(vocab)
     if named in ("JSON",):
@@ -321,17 +321,27 @@ class _Doc:
     names: int = 0
     compilable: bool = True
     bad: bool = False
+    stray: bool = False  # may ask for fields the compiled path leaves to Strawberry
 
     def fresh(self, prefix: str) -> str:
         self.names += 1
         return f"{prefix}{self.names}"
 
 
+def _one_in(draw: st.DrawFn, n: int) -> bool:
+    """True once in ``n`` draws. Not at 0: hypothesis favours the simplest value, so a
+    rare feature there would come often, and shrinking drops a feature the failure does
+    not need."""
+    return draw(st.integers(0, n - 1)) == n // 2
+
+
 def _argument(doc: _Doc, name: str, type_: str, strategy: st.SearchStrategy[Any],
-              enum: bool = False) -> str:
+              enum: bool = False, nullable: bool = True) -> str:
     """``name: <value>``, inline or as a variable (declared nullable or not, sometimes with
     a default, sometimes left out of the variables when it has one)."""
     value = doc.draw(strategy)
+    if nullable and not type_.endswith("!") and _one_in(doc.draw, 10):
+        value = None  # the same as leaving the argument out
     how = doc.draw(st.sampled_from(["inline", "inline", "variable", "variable", "default"]))
     if how == "inline":
         return f"{name}: {literal(value, enum)}"
@@ -350,17 +360,17 @@ def _field(doc: _Doc, name: str, args: str = "", body: str = "", alias: bool | N
            ) -> str:
     """A field, sometimes under an alias (always where ``alias``, never where False)."""
     if alias is None:
-        alias = doc.draw(st.integers(0, 5)) == 0
-    alias = f"{doc.fresh('a')}: " if alias else ""
-    return f"{alias}{name}{args}{(' { ' + body + ' }') if body else ''}"
+        alias = _one_in(doc.draw, 6)
+    prefix = f"{doc.fresh('a')}: " if alias else ""
+    return f"{prefix}{name}{args}{(' { ' + body + ' }') if body else ''}"
 
 
 def _leaves(doc: _Doc, names: tuple[str, ...], typename: str) -> str:
     chosen = doc.draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names)))
     parts = [_field(doc, name) for name in chosen]
-    if doc.draw(st.integers(0, 5)) == 0:
+    if _one_in(doc.draw, 6):
         parts.insert(doc.draw(st.integers(0, len(parts))), "__typename")
-    if doc.draw(st.integers(0, 6)) == 0:
+    if _one_in(doc.draw, 7):
         parts.append(f"... on {typename} {{ {doc.draw(st.sampled_from(names))} }}")
     return " ".join(parts)
 
@@ -393,7 +403,8 @@ def _facility(doc: _Doc, depth: int = 0) -> str:
             condition = doc.draw(st.sampled_from(["on Facility ", ""]))
             parts.append(f"... {condition}{{ {_facility(doc, depth + 1)} }}")
         elif kind == "spread" and depth < 2:
-            if doc.fragments and doc.draw(st.booleans()):
+            reuse: bool = doc.draw(st.booleans())
+            if doc.fragments and reuse:
                 parts.append("..." + doc.draw(st.sampled_from(sorted(doc.fragments))))
             else:
                 name = doc.fresh("F")
@@ -401,12 +412,12 @@ def _facility(doc: _Doc, depth: int = 0) -> str:
                 body = _facility(doc, depth + 1)
                 doc.fragments[name] = f"fragment {name} on Facility {{ {body} }}"
                 parts.append("..." + name)
-        elif kind == "other" and doc.draw(st.integers(0, 3)) == 0:
+        elif kind == "other" and doc.stray:
             doc.compilable = False
             parts.append(doc.draw(st.sampled_from(OTHER_FACILITY_FIELDS)))
         else:
             parts.append(_field(doc, doc.draw(st.sampled_from(FACILITY_SCALARS))))
-    if doc.draw(st.integers(0, 4)) == 0:  # a field asked twice
+    if _one_in(doc.draw, 5):  # a field asked twice
         parts.append(doc.draw(st.sampled_from(parts)))
     return " ".join(parts)
 
@@ -434,10 +445,11 @@ def _root(doc: _Doc, alias: bool | None) -> str:
             codes = st.sampled_from([f.code for f in vocab.facilities])
             if doc.bad:
                 codes = st.just("no-such-facility")
-            arg = _argument(doc, "code", "String", codes)
+            arg = _argument(doc, "code", "String", codes, nullable=False)
         else:
             ids = st.sampled_from([f.id for f in vocab.facilities])
-            arg = _argument(doc, "id", "ID", st.just("999999") if doc.bad else ids)
+            arg = _argument(doc, "id", "ID", st.just("999999") if doc.bad else ids,
+                            nullable=False)
         return _field(doc, "facility", f"({arg})", _facility(doc), alias=alias)
     args: list[str] = []
     if root in ("nearestFacilities", "facilitiesServing"):
@@ -448,11 +460,11 @@ def _root(doc: _Doc, alias: bool | None) -> str:
         args.append(_first(doc))
     if doc.draw(st.booleans()):
         args.append(_filter_argument(doc))
-    if root == "nearestFacilities" and doc.draw(st.integers(0, 2)) == 0:
+    if root == "nearestFacilities" and _one_in(doc.draw, 3):
         distances = st.sampled_from([-1.0]) if doc.bad else st.sampled_from(
             [500.0, 5000.0, 30000.0, 200000.0])
         args.append(_argument(doc, "maxDistanceMeters", "Float", distances))
-    if root == "facilities" and doc.draw(st.integers(0, 2)) == 0:
+    if root == "facilities" and _one_in(doc.draw, 3):
         cursors = st.just("not-a-cursor") if doc.bad else st.sampled_from(vocab.cursors)
         args.append(_argument(doc, "after", "String", cursors))
     doc.draw(st.randoms()).shuffle(args)
@@ -466,8 +478,7 @@ def _root(doc: _Doc, alias: bool | None) -> str:
                                                  "cursor"]))
                 if "node" in edge:
                     edge = edge.replace("node", "node { " + _facility(doc) + " }")
-                body = edge
-                parts.append(_field(doc, "edges", body=body))
+                parts.append(_field(doc, "edges", body=edge))
             elif part == "pageInfo":
                 parts.append(_field(doc, "pageInfo", body=_leaves(
                     doc, ("hasNextPage", "endCursor"), "PageInfo")))
@@ -475,15 +486,15 @@ def _root(doc: _Doc, alias: bool | None) -> str:
                 parts.append(_field(doc, "totalCount"))
         return _field(doc, "facilities", arguments, " ".join(parts), alias=alias)
     if root == "nearestFacilities":
-        body: list[str] = []
+        nearby: list[str] = []
         for _ in range(doc.draw(st.integers(1, 3))):
             if doc.draw(st.booleans()):
-                body.append(_field(doc, "distanceMeters"))
+                nearby.append(_field(doc, "distanceMeters"))
             else:
-                body.append(_field(doc, "facility", body=_facility(doc)))
-        if doc.draw(st.integers(0, 5)) == 0:
-            body.append("__typename")
-        return _field(doc, "nearestFacilities", arguments, " ".join(body), alias=alias)
+                nearby.append(_field(doc, "facility", body=_facility(doc)))
+        if _one_in(doc.draw, 6):
+            nearby.append("__typename")
+        return _field(doc, "nearestFacilities", arguments, " ".join(nearby), alias=alias)
     return _field(doc, "facilitiesServing", arguments, _facility(doc), alias=alias)
 
 
@@ -491,22 +502,31 @@ def _root(doc: _Doc, alias: bool | None) -> str:
 def operations(draw: st.DrawFn, vocab: Vocabulary) -> Operation:
     """An operation over the facility graph; mostly one the compiled path plans, some with
     a field or directive it leaves to Strawberry, some with a client's mistake."""
-    doc = _Doc(draw, vocab, bad=draw(st.integers(0, 9)) == 0)
-    # Root fields after the first have aliases of their own: the same field under one name
-    # must have the same arguments.
-    roots = [_root(doc, None if i == 0 else True) for i in range(draw(st.integers(1, 3)))]
-    if draw(st.integers(0, 12)) == 0:
+    doc = _Doc(draw, vocab, stray=_one_in(draw, 10))
+    count = draw(st.integers(1, 3))
+    # At most one root field holds a client's mistake: where several fail, the executor
+    # answers with whichever failed first (its resolvers run concurrently).
+    faulty = draw(st.integers(0, count - 1)) if _one_in(draw, 12) else None
+    roots = []
+    for i in range(count):
+        doc.bad = i == faulty
+        # Root fields after the first have aliases of their own: the same field under one
+        # name must have the same arguments.
+        roots.append(_root(doc, None if i == 0 else True))
+    doc.bad = False
+    if _one_in(draw, 21):
         doc.compilable = False
         var = doc.fresh("skip")
         doc.definitions.append(f"${var}: Boolean!")
         doc.values[var] = draw(st.booleans())
         roots.append(f"{doc.fresh('d')}: hubVersion @include(if: ${var})")
-    if draw(st.integers(0, 15)) == 0:
+    if _one_in(draw, 21):
         doc.compilable = False
         roots.append(f"{doc.fresh('m')}: municipality(code: "
                      f"{json.dumps(draw(st.sampled_from(vocab.municipality_codes)))}) "
                      "{ code nameJa }")
-    if draw(st.integers(0, 8)) == 0:
+    if _one_in(draw, 21):
+        doc.compilable = False  # the compiled path plans __typename below the root only
         roots.append("__typename")
     name = draw(st.sampled_from([None, None, "Q", "Nearby_1"]))
     header = "query" + (f" {name}" if name else "")
@@ -517,7 +537,7 @@ def operations(draw: st.DrawFn, vocab: Vocabulary) -> Operation:
     text = f"{header} {{ {' '.join(roots)} }}".strip()
     fragments = [doc.fragments[k] for k in sorted(doc.fragments)]
     operation_name = name
-    if name is not None and draw(st.integers(0, 4)) == 0:
+    if name is not None and _one_in(draw, 5):
         # Another operation beside it: the request names which one runs.
         fragments.append("query Other { hubVersion }")
     elif name is not None and draw(st.booleans()):
@@ -525,7 +545,7 @@ def operations(draw: st.DrawFn, vocab: Vocabulary) -> Operation:
     if draw(st.booleans()):
         fragments.reverse()
     return Operation(" ".join([text, *fragments]), doc.values, operation_name,
-                     doc.compilable and not doc.bad)
+                     doc.compilable and faulty is None)
 
 
 def variables_for(definitions: dict[str, GraphQLInputType], vocab: Vocabulary
@@ -534,7 +554,9 @@ def variables_for(definitions: dict[str, GraphQLInputType], vocab: Vocabulary
     a client's mistake; a nullable variable is sometimes left out or null."""
     @st.composite
     def draw_values(draw: st.DrawFn) -> dict[str, Any]:
-        bad = draw(st.integers(0, 5)) == 0
+        # At most one variable holds a client's mistake (see ``operations``).
+        names = list(definitions)
+        bad = draw(st.sampled_from(names)) if _one_in(draw, 6) else None
         values: dict[str, Any] = {}
         for name, type_ in definitions.items():
             if not isinstance(type_, GraphQLNonNull):
@@ -544,6 +566,6 @@ def variables_for(definitions: dict[str, GraphQLInputType], vocab: Vocabulary
                 if choice == 1:
                     values[name] = None
                     continue
-            values[name] = draw(value_of(type_, name, vocab, bad=bad and draw(st.booleans())))
+            values[name] = draw(value_of(type_, name, vocab, bad=name == bad))
         return values
     return draw_values()
