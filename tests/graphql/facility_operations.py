@@ -378,7 +378,7 @@ def _leaves(doc: _Doc, names: tuple[str, ...], typename: str) -> str:
 def _facility(doc: _Doc, depth: int = 0) -> str:
     """A selection on Facility: scalars, relations, repeats, __typename, fragments."""
     parts: list[str] = []
-    for _ in range(doc.draw(st.integers(1, 6))):
+    for _ in range(doc.draw(st.integers(1, 5))):
         kind = doc.draw(st.sampled_from(
             ["scalar"] * 6 + ["location", "operator", "municipality", "services", "aliases",
                               "inline", "spread", "typename", "other"]))
@@ -503,7 +503,7 @@ def operations(draw: st.DrawFn, vocab: Vocabulary) -> Operation:
     """An operation over the facility graph; mostly one the compiled path plans, some with
     a field or directive it leaves to Strawberry, some with a client's mistake."""
     doc = _Doc(draw, vocab, stray=_one_in(draw, 10))
-    count = draw(st.integers(1, 3))
+    count = draw(st.sampled_from([1, 1, 1, 2, 2, 3]))
     # At most one root field holds a client's mistake: where several fail, the executor
     # answers with whichever failed first (its resolvers run concurrently).
     faulty = draw(st.integers(0, count - 1)) if _one_in(draw, 12) else None
