@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -150,6 +151,16 @@ class HubGraphQL(GraphQL[Context, None]):
             note_operation(request.scope, request_data.operation_name, request_data.query)
         return await super().execute_single(request, request_adapter, sub_response, context,
                                             root_value, request_data)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """orjson: several times faster than the standard library's encoder on large
+        answers; anything it cannot write (an integer over 64 bits in a JSON scalar) falls
+        back to that encoder. Text, not bytes: strawberry sends bytes over a WebSocket as
+        binary frames, which graphql-transport-ws clients do not read."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return super().encode_json(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """A JSON object (or a list, which strawberry refuses as a batch), else HTTP 400:
