@@ -184,7 +184,8 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def error_response(self, request: Request, result: ExecutionResult) -> Response:
         """An error result answered as any other: classified, counted, with its status."""
-        return self.create_response(await self.process_result(request, result), Response())
+        return self.create_response(await self.process_result(request, result),
+                                    await self.get_sub_response(request))
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
