@@ -171,8 +171,12 @@ class Settings(BaseSettings):
     #: Query texts longer than this (characters) are parsed and validated every time
     #: instead of being kept in the caches.
     max_cached_query_length: int = Field(default=10_000, gt=0)
-    #: Entries of the parse cache and of the validation cache each.
+    #: Entries of the parse cache and of the validation cache each (and of the compiled
+    #: path's plans).
     query_cache_size: int = Field(default=512, gt=0)
+    #: Answer the queries it can with one SQL statement that builds the JSON in PostgreSQL
+    #: (hub.graphql.compiled); false: every operation goes through the Strawberry executor.
+    compiled_queries: bool = True
 
     # --- persisted queries and HTTP caching of /graphql ---------------------------------------
     #: Longest query text (characters) that may be registered as an automatic persisted

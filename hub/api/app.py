@@ -132,6 +132,7 @@ def create_app(database_url: str, settings: Settings | None = None, *,
     app.state.db = db
     app.state.read_db = replica or db
     app.state.listener = listener
+    app.state.graphql = graphql_app  # tests read which path answered (served)
     return app
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from typing import Any
 
 from cross_web import HTTPException
@@ -21,6 +22,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from hub.api import web
+from hub.api.compiled import FastPath, deadline_result
 from hub.api.http_cache import cached, no_store
 from hub.api.limits import error_body, send_error
 from hub.api.metrics import note_errors, note_operation
@@ -67,6 +69,10 @@ class HubGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.retry_after_s = settings.retry_after_s
         self.timeout_ms = settings.request_timeout_ms
+        #: Operations answered by each path: "compiled" (hub.api.compiled) or "executor".
+        self.served: Counter[str] = Counter()
+        self.fast = (FastPath(settings, self.graphql_schema, reads, primary, self.persisted,
+                              self.error_response) if settings.compiled_queries else None)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """strawberry's GraphiQL page on the hub's own copies of its packages (no CDN)."""
@@ -89,8 +95,14 @@ class HubGraphQL(GraphQL[Context, None]):
         if scope["type"] == "websocket":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope, receive=receive)
+        response = await self.fast.answer(request) if self.fast is not None else None
+        if response is not None:
+            self.served["compiled"] += 1
+            response = cached(request, response, self.settings.graphql_max_age_s)
+            await response(scope, receive, send)
+            return
         try:
-            request = Request(scope, receive=receive)
             response = await self.run(request)
         except HTTPException as exc:
             await send_error(send, exc.status_code, error_body(exc.reason, "BAD_USER_INPUT"))
@@ -118,6 +130,7 @@ class HubGraphQL(GraphQL[Context, None]):
                              ) -> ExecutionResult:
         """A request with a persisted query's hash runs the registered text (APQ,
         hub.api.persisted); strawberry then refuses a mutation by GET as for any text."""
+        self.served["executor"] += 1
         note_operation(request.scope, request_data.operation_name, request_data.query)
         if (request_data.extensions or {}).get("persistedQuery") is not None:
             try:
@@ -156,10 +169,11 @@ class HubGraphQL(GraphQL[Context, None]):
             async with asyncio.timeout(self.timeout_ms / 1000):
                 return await super().execute_operation(*args, **kwargs)
         except TimeoutError:
-            message = (f"The request took longer than {self.timeout_ms} ms and was stopped; "
-                       "ask for less.")
-            return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={
-                "code": "QUERY_TOO_COMPLEX", "limit": self.timeout_ms})])
+            return deadline_result(self.timeout_ms)
+
+    async def error_response(self, request: Request, result: ExecutionResult) -> Response:
+        """An error result answered as any other: classified, counted, with its status."""
+        return self.create_response(await self.process_result(request, result), Response())
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:

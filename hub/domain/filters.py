@@ -19,7 +19,7 @@ from hub.domain.geojson import parse_geometry
 
 MAX_PAGE = 100
 MAX_CALENDAR_DAYS = 366
-_CURSOR_PREFIX = "facility:"
+CURSOR_PREFIX = "facility:"
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def check_distance(meters: float | None, field: str = "maxDistanceMeters") -> fl
 
 
 def encode_cursor(code: str) -> str:
-    return base64.urlsafe_b64encode((_CURSOR_PREFIX + code).encode()).decode()
+    return base64.urlsafe_b64encode((CURSOR_PREFIX + code).encode()).decode()
 
 
 def decode_cursor(cursor: str, field: str = "after") -> str:
@@ -130,9 +130,9 @@ def decode_cursor(cursor: str, field: str = "after") -> str:
         raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
         raise InputError(f"{field}: {cursor!r} is not a cursor from this API", field) from None
-    if not raw.startswith(_CURSOR_PREFIX) or len(raw) == len(_CURSOR_PREFIX):
+    if not raw.startswith(CURSOR_PREFIX) or len(raw) == len(CURSOR_PREFIX):
         raise InputError(f"{field}: {cursor!r} is not a cursor from this API", field)
-    return raw[len(_CURSOR_PREFIX):]
+    return raw[len(CURSOR_PREFIX):]
 
 
 def check_calendar_range(first: dt.date, last: dt.date,
