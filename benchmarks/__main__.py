@@ -117,7 +117,9 @@ def measure(op: Operation, items: Sequence[Item], args: argparse.Namespace, port
 def run_profile(op: Operation, items: Sequence[Item], args: argparse.Namespace, port: int,
                 server: int, size: int, workers: int) -> None:
     output = Path(args.profile_dir) / f"profile-{op.name}-{size}-w{workers}.speedscope.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
+    if not output.parent.exists():
+        output.parent.mkdir(parents=True)
+        (output.parent / ".gitignore").write_text("*\n")  # profiles are not committed
     script = load.lua_script(op, items, args.zoom)
     spy = profile.start(server, args.seconds, output)
     result = load.run(script, port, args.seconds, args.clients)

@@ -21,35 +21,61 @@ def start(pid: int, seconds: int, output: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _frame_name(frame: dict[str, object]) -> str:
-    file = str(frame.get("file", ""))
-    for marker in ("site-packages/", "/hub/", "/lib/python3"):
+def _short_file(file: str) -> str:
+    for marker in ("site-packages/", "/wt-bench/", "/lib/python3.11/", "/lib/python3"):
         if marker in file:
-            file = file[file.index(marker) + len(marker):]
-            break
-    return f"{frame.get('name')} ({file}:{frame.get('line', '?')})"
+            return file[file.index(marker) + len(marker):]
+    return file
+
+
+def _frame_name(frame: dict[str, object]) -> str:
+    """The function and its file (py-spy gives a frame per line: they are summed)."""
+    return f"{frame.get('name')} ({_short_file(str(frame.get('file', '')))})"
+
+
+def _package(frame: dict[str, object]) -> str:
+    """The top-level package of a frame's file (``asyncio``, ``psycopg``, ``hub``, ...)."""
+    file = str(frame.get("file", ""))
+    if "site-packages/" in file:
+        return file.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+    if "/hub/" in file:
+        return "hub"
+    short = _short_file(file)
+    return "python: " + short.split("/", 1)[0].removesuffix(".py") if short else "?"
 
 
 def top(output: Path, n: int = 20) -> str:
-    """The text of the two top-``n`` lists of a speedscope file (all its processes)."""
+    """What a speedscope file (all its processes) says: own time by package, the ``n``
+    functions with the most own time (the leaf of the samples), and the hub's functions by
+    the time under them (inclusive)."""
     data = json.loads(output.read_text())
     frames = data["shared"]["frames"]
-    own: Counter[int] = Counter()
-    under: Counter[int] = Counter()
+    names = [_frame_name(frame) for frame in frames]
+    own: Counter[str] = Counter()
+    under: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     total = 0.0
     for profile in data["profiles"]:
         for stack, weight in zip(profile["samples"], profile["weights"], strict=True):
             if not stack:
                 continue
             total += weight
-            own[stack[-1]] += weight
-            for index in set(stack):
-                under[index] += weight
+            own[names[stack[-1]]] += weight
+            packages[_package(frames[stack[-1]])] += weight
+            for name in {names[i] for i in stack}:
+                under[name] += weight
     if not total:
         return "no samples (is the hub busy? py-spy needs ptrace: run as root)"
-    lines = [f"{total:.0f} samples; own time (leaf of the sample):"]
-    lines += [f"  {100 * w / total:5.1f}%  {_frame_name(frames[i])}" for i, w in own.most_common(n)]
-    lines.append("time under (inclusive):")
-    lines += [f"  {100 * w / total:5.1f}%  {_frame_name(frames[i])}"
-              for i, w in under.most_common(n)]
+
+    def share(weight: float) -> str:
+        return f"{100 * weight / total:5.1f}%"
+
+    lines = ["own time by package:"]
+    lines += [f"  {share(w)}  {name}" for name, w in packages.most_common(n)]
+    lines.append("functions by own time (the leaf of each sample):")
+    lines += [f"  {share(w)}  {name}" for name, w in own.most_common(n)]
+    lines.append("the hub's functions by the time under them (inclusive):")
+    hub = [(name, w) for name, w in under.most_common() if name.endswith(".py)")
+           and " (hub/" in name and not name.startswith(("main ", "serve ", "<module> "))]
+    lines += [f"  {share(w)}  {name}" for name, w in hub[:n]]
     return "\n".join(lines)
