@@ -41,6 +41,7 @@ from benchmarks.operations import OPERATIONS, Operation
 from benchmarks.stream import Item, make_stream
 from benchmarks.synthetic import synthetic_url
 from hub import localdb
+from hub.config import get_settings
 
 
 @dataclass(frozen=True)
@@ -116,12 +117,14 @@ def measure(op: Operation, items: Sequence[Item], args: argparse.Namespace, port
 
 def run_profile(op: Operation, items: Sequence[Item], args: argparse.Namespace, port: int,
                 server: int, size: int, workers: int) -> None:
-    output = Path(args.profile_dir) / f"profile-{op.name}-{size}-w{workers}.speedscope.json"
+    kind = "-native" if args.profile_native else ""
+    output = (Path(args.profile_dir)
+              / f"profile-{op.name}-{size}-w{workers}{kind}.speedscope.json")
     if not output.parent.exists():
         output.parent.mkdir(parents=True)
         (output.parent / ".gitignore").write_text("*\n")  # profiles are not committed
     script = load.lua_script(op, items, args.zoom)
-    spy = profile.start(server, args.seconds, output)
+    spy = profile.start(server, args.seconds, output, args.profile_native)
     result = load.run(script, port, args.seconds, args.clients)
     spy_out, _ = spy.communicate(timeout=120)
     if not output.exists():
@@ -180,9 +183,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--zoom", type=int, default=12, help="zoom of the tile row")
     parser.add_argument("--profile", action="store_true", help="also profile the hub with"
                         " py-spy during an extra nearest run (the first of --only otherwise)")
+    parser.add_argument("--profile-native", action="store_true", help="--profile with C"
+                        " frames too (py-spy --native: pauses the workers to sample)")
     parser.add_argument("--profile-dir", default="benchmarks/profiles",
                         help="where the speedscope files go")
     args = parser.parse_args(argv)
+    args.profile = args.profile or args.profile_native
     quick = args.quick
     args.sizes = args.sizes or ([10_000] if quick else [100_000, 1_000_000])
     args.workers = args.workers or ([1] if quick else [1, 2])
@@ -199,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise SystemExit(f"{tool} is missing: apt-get install wrk postgresql-client")
     ops = [op for op in OPERATIONS if not args.only or op.name in args.only]
     sql_for = floor.compiled_sql_for()
+    compiled = ("on" if sql_for else "off (HUB_COMPILED_QUERIES=false)"
+                if get_settings().compiled_queries is False else "absent")
     load_before = os.getloadavg()
     started = dt.datetime.now(dt.UTC)
     rows: list[Row] = []
@@ -234,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> None:
           f" and pgbench -M prepared -c {args.clients} -j 2, {args.seconds} s each after"
           f" {args.warmup} s of warm-up, {args.points} stream items, tiles at zoom {args.zoom};"
           f" load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
-          f" (hub.graphql.compiled {'present' if sql_for else 'absent'})")
+          f"; compiled path {compiled}")
     print_tables(rows)
 
 

@@ -13,10 +13,14 @@ from collections import Counter
 from pathlib import Path
 
 
-def start(pid: int, seconds: int, output: Path) -> subprocess.Popen[str]:
+def start(pid: int, seconds: int, output: Path, native: bool = False
+          ) -> subprocess.Popen[str]:
+    """py-spy on the server and its workers; ``native`` adds the C frames (libpq, the
+    event loop) but has to pause the processes to read them, which slows them."""
     spy = shutil.which("py-spy") or str(Path(__file__).resolve().parents[1] / ".venv/bin/py-spy")
+    how = ["--native"] if native else ["--nonblocking"]
     return subprocess.Popen(
-        [spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--rate", "250",
+        [spy, "record", "--pid", str(pid), "--subprocesses", *how, "--rate", "250",
          "--duration", str(seconds), "--format", "speedscope", "--output", str(output)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -36,6 +40,8 @@ def _frame_name(frame: dict[str, object]) -> str:
 def _package(frame: dict[str, object]) -> str:
     """The top-level package of a frame's file (``asyncio``, ``psycopg``, ``hub``, ...)."""
     file = str(frame.get("file", ""))
+    if ".so" in file:  # a C frame (--profile-native): the shared library
+        return "native: " + file.rsplit("/", 1)[-1].split(".so", 1)[0]
     if "site-packages/" in file:
         return file.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
     if "/hub/" in file:
