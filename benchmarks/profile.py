@@ -42,12 +42,14 @@ def _package(frame: dict[str, object]) -> str:
     file = str(frame.get("file", ""))
     if ".so" in file:  # a C frame (--profile-native): the shared library
         return "native: " + file.rsplit("/", 1)[-1].split(".so", 1)[0]
+    if file.endswith((".c", ".h")):  # a C frame with its source file
+        return "native: " + file.rsplit("/", 1)[-1]
     if "site-packages/" in file:
         return file.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
     if "/hub/" in file:
         return "hub"
     short = _short_file(file)
-    return "python: " + short.split("/", 1)[0].removesuffix(".py") if short else "?"
+    return "python: " + short.split("/", 1)[0].removesuffix(".py") if short else "native: ?"
 
 
 def top(output: Path, n: int = 20) -> str:
