@@ -91,13 +91,13 @@ def stop_server(server: subprocess.Popen[str]) -> None:
 
 def postmaster_pid(url: str) -> int | None:
     """The PostgreSQL server's pid when it runs on this machine (its backends' parent)."""
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url) as conn:  # read while the backend lives
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    try:
-        fields = Path(f"/proc/{row[0] if row else 0}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return int(fields[1])
+        try:
+            stat = Path(f"/proc/{row[0] if row else 0}/stat").read_text()
+        except OSError:
+            return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def measure(op: Operation, items: Sequence[Item], args: argparse.Namespace, port: int,
