@@ -177,6 +177,8 @@ class Settings(BaseSettings):
     #: Answer the queries it can with one SQL statement that builds the JSON in PostgreSQL
     #: (hub.graphql.compiled); false: every operation goes through the Strawberry executor.
     compiled_queries: bool = True
+    #: Answers at least this large (bytes) are gzipped for clients that accept it; 0: never.
+    gzip_min_bytes: int = Field(default=2048, ge=0)
 
     # --- persisted queries and HTTP caching of /graphql ---------------------------------------
     #: Longest query text (characters) that may be registered as an automatic persisted

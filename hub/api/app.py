@@ -11,6 +11,7 @@ import psycopg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -103,6 +104,10 @@ def create_app(database_url: str, settings: Settings | None = None, *,
         middleware=[
             # Outermost, so that it times and counts every answer, refusals included.
             *([Middleware(MetricsMiddleware, metrics=metrics)] if metrics else []),
+            # Answers of HUB_GZIP_MIN_BYTES or more, to clients that accept gzip: geometries,
+            # long lists, exports, tiles.
+            *([Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)]
+              if settings.gzip_min_bytes else []),
             Middleware(
                 CORSMiddleware, allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"], allow_headers=["Content-Type", "Authorization"],

@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -151,6 +152,16 @@ class HubGraphQL(GraphQL[Context, None]):
         return await super().execute_single(request, request_adapter, sub_response, context,
                                             root_value, request_data)
 
+    def encode_json(self, data: object) -> str | bytes:
+        """orjson: several times faster than the standard library's encoder on large
+        answers; anything it cannot write (an integer over 64 bits in a JSON scalar) falls
+        back to that encoder. Text, not bytes: strawberry sends bytes over a WebSocket as
+        binary frames, which graphql-transport-ws clients do not read."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return super().encode_json(data)
+
     def decode_json(self, data: str | bytes) -> object:
         """A JSON object (or a list, which strawberry refuses as a batch), else HTTP 400:
         bytes that are not UTF-8 or nesting too deep for the decoder are the client's."""
@@ -173,7 +184,8 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def error_response(self, request: Request, result: ExecutionResult) -> Response:
         """An error result answered as any other: classified, counted, with its status."""
-        return self.create_response(await self.process_result(request, result), Response())
+        return self.create_response(await self.process_result(request, result),
+                                    await self.get_sub_response(request))
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:

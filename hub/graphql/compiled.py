@@ -15,7 +15,7 @@ the executor would, and every error, code and mask comes from one place.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
@@ -37,7 +37,7 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.values import get_variable_values
 
 from hub.config import Settings
 from hub.domain.errors import InputError
@@ -50,7 +50,7 @@ from hub.domain.filters import (
     make_filter,
 )
 from hub.graphql.errors import TooComplex
-from hub.graphql.limits import check_operation, parse_query
+from hub.graphql.limits import check_operation, checked_arguments, parse_query
 from hub.services.reads.json_sql import Pick, Root, Unsupported, statement, supports
 
 #: The root fields the compiled path answers, and the type each returns (unwrapped).
@@ -67,14 +67,22 @@ class RootField:
     picks: tuple[Pick, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Plan:
-    """A planned operation: what the limits need to check it, and its root fields."""
+    """A planned operation: what the limits need to check it, and its root fields.
+
+    ``passed`` holds the page sizes (each root's ``first``) with which the whole operation
+    once passed check_operation. Below its root fields a planned operation has no arguments
+    and no geometries, so its aliases, depth and cost depend on those sizes alone: with
+    sizes that passed, only the root fields' arguments remain to be checked."""
 
     document: DocumentNode
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
     roots: tuple[RootField, ...]
+    passed: set[tuple[Any, ...]] = field(default_factory=set)
+    #: Its statements' texts (hub.services.reads.json_sql.statement).
+    texts: dict[Any, str] = field(default_factory=dict)
 
 
 class _NotPlanned(Exception):
@@ -195,13 +203,12 @@ def _enum_values(values: list[Any] | None) -> list[str] | None:
     return None if values is None else [v.value for v in values]
 
 
-def _root(field: RootField, variables: VariableValues) -> Root:
+def _root(rf: RootField, args: dict[str, Any]) -> Root:
     """The root field with its arguments checked as its resolver checks them (InputError
     when they are refused)."""
-    args = get_argument_values(field.definition, field.node, variables)
-    name = field.name
+    name = rf.name
     if name == "hubVersion":
-        return Root(field.key, name, field.picks, {"version": version("hub")})
+        return Root(rf.key, name, rf.picks, {"version": version("hub")})
     if name == "facility":
         if (args.get("id") is None) == (args.get("code") is None):
             raise InputError("facility: give exactly one of id and code", "id")
@@ -209,21 +216,21 @@ def _root(field: RootField, variables: VariableValues) -> Root:
             facility_id = int(args["id"])  # ValueError: the executor says what is wrong
             if not -2**63 <= facility_id < 2**63:
                 raise InputError("id: out of range", "id")
-            return Root(field.key, name, field.picks, {"id": facility_id})
-        return Root(field.key, name, field.picks, {"code": args["code"]})
+            return Root(rf.key, name, rf.picks, {"id": facility_id})
+        return Root(rf.key, name, rf.picks, {"code": args["code"]})
     flt = _filter(args.get("filter"))
     if name == "facilities":
         first = check_first(50 if args.get("first") is None else args["first"])
         after = decode_cursor(args["after"]) if args.get("after") is not None else None
-        return Root(field.key, name, field.picks, {"first": first, "after": after}, flt)
+        return Root(rf.key, name, rf.picks, {"first": first, "after": after}, flt)
     point = args["near"] if name == "nearestFacilities" else args["point"]
     lat, lon = check_point(point["lat"], point["lon"],
                            "near" if name == "nearestFacilities" else "point")
     if name == "facilitiesServing":
-        return Root(field.key, name, field.picks, {"lat": lat, "lon": lon}, flt)
+        return Root(rf.key, name, rf.picks, {"lat": lat, "lon": lon}, flt)
     first = check_first(5 if args.get("first") is None else args["first"])
     distance = check_distance(args.get("maxDistanceMeters"))
-    return Root(field.key, name, field.picks,
+    return Root(rf.key, name, rf.picks,
                 {"lat": lat, "lon": lon, "first": first, "max_distance": distance}, flt)
 
 
@@ -246,10 +253,16 @@ def prepare(settings: Settings, schema: GraphQLSchema, planned: Plan,
     if isinstance(coerced, list):
         return None
     try:
-        check_operation(settings, schema, planned.document, planned.operation,
-                        planned.fragments, coerced)
-        roots = tuple(_root(field, coerced) for field in planned.roots)
-        text, params = statement(roots)
+        arguments = [checked_arguments(settings, schema, coerced, root.node, root.definition,
+                                       ("Query", root.name)) for root in planned.roots]
+        sizes = tuple(args.get("first") for args in arguments)
+        if sizes not in planned.passed:
+            check_operation(settings, schema, planned.document, planned.operation,
+                            planned.fragments, coerced)
+            planned.passed.add(sizes)
+        roots = tuple(_root(root, args) for root, args in zip(planned.roots, arguments,
+                                                              strict=True))
+        text, params = statement(roots, planned.texts)
     except (InputError, TooComplex, GraphQLError, ValueError, Unsupported):
         return None
     return Prepared(text, params, tuple(r.filter for r in roots if r.filter is not None))

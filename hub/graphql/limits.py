@@ -356,6 +356,14 @@ def check_operation(settings: Settings, schema: GraphQLSchema, document: Documen
                          "for geometries with simplifyMeters).", settings.max_query_cost, cost)
 
 
+def checked_arguments(settings: Settings, schema: GraphQLSchema, variables: Any,
+                      node: FieldNode, definition: GraphQLField,
+                      coordinate: tuple[str, str]) -> dict[str, Any]:
+    """One field's arguments, coerced and checked as check_operation checks them (InputError
+    when refused): for a caller that knows the rest of the operation passed already."""
+    return _Walk(settings, schema, {}, variables).arguments(node, definition, coordinate)
+
+
 def _variable_error(error: GraphQLError) -> GraphQLError:
     """graphql-core's refusal of a variable's value, typed and naming the variable."""
     node = error.nodes[0] if error.nodes else None

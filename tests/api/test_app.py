@@ -225,3 +225,16 @@ def test_a_saturated_pool_makes_ready_503_and_queries_unavailable(
         answer = client.post("/graphql", json={"query": _FACILITIES})
         assert answer.status_code == 200
         assert answer.json()["data"]["facilities"]["totalCount"] >= 0
+
+
+def test_a_large_answer_is_gzipped_for_a_client_that_accepts_it(server: LiveServer) -> None:
+    query = {"query": "{ municipalities { code nameJa nameEn subprefecture population } }"}
+    plain = httpx.post(server.url + "/graphql", json=query, headers={"Accept-Encoding": "identity"})
+    zipped = httpx.post(server.url + "/graphql", json=query, headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert int(zipped.headers["content-length"]) < len(plain.content) / 3
+    assert zipped.json() == plain.json()  # httpx decodes it
+    small = httpx.post(server.url + "/graphql", json={"query": "{ hubVersion }"},
+                       headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers  # under HUB_GZIP_MIN_BYTES

@@ -114,3 +114,20 @@ def test_a_get_is_cacheable_as_before(server: LiveServer) -> None:
     again = httpx.get(server.url + "/graphql", params=params,
                       headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
+
+
+def test_a_fault_of_the_database_is_unavailable_as_on_the_executor() -> None:
+    """The compiled path's own error answer: UNAVAILABLE, 503 with Retry-After, one
+    Content-Length (a second one, 0, broke HTTP clients reading the answer)."""
+    from starlette.testclient import TestClient
+
+    from hub.api.app import create_app
+
+    settings = Settings(pool_timeout_s=0.5, retry_after_s=7)
+    app = create_app("postgresql://nobody@127.0.0.1:1/none", settings)
+    with TestClient(app) as client:
+        response = client.post("/graphql", json={"query": "{ facility(code: \"x\") { id } }"})
+    assert app.state.graphql.served == {"compiled": 1}
+    assert response.status_code == 503 and response.headers["retry-after"] == "7"
+    assert response.headers.get_list("content-length") == [str(len(response.content))]
+    assert response.json()["errors"][0]["extensions"] == {"code": "UNAVAILABLE"}

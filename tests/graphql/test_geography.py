@@ -183,19 +183,19 @@ def test_a_crowd_at_one_point_is_ordered_by_code_beyond_the_first_candidates(
     """Beside a crowd of 150 at one distance: for the nearest 5, the 20 first candidates are
     all of the crowd and cannot decide, the 200 of the second query can. For the nearest 1,
     neither 12 nor 120 candidates can, and the third query measures the crowd whole. The
-    smallest codes win either way."""
+    smallest codes win either way. The compiled path (hub.graphql.compiled) sends its one
+    statement first, which cannot decide either, and leaves the point to the executor."""
     lat, lon = crowd[0] + 0.01, crowd[1]
     query = ("query ($lat: Float!, $lon: Float!, $first: Int) { nearestFacilities("
              "near: {lat: $lat, lon: $lon}, first: $first) { facility { code } } }")
-    before = synthetic_server.statements
-    got = synthetic_server.data(query, {"lat": lat, "lon": lon, "first": 1})
-    assert synthetic_server.statements - before == 3
-    assert [n["facility"]["code"] for n in got["nearestFacilities"]] == ["synth-crowd-001"]
-    before = synthetic_server.statements
-    got = synthetic_server.data(query, {"lat": lat, "lon": lon, "first": 5})
-    assert synthetic_server.statements - before == 2
-    assert [n["facility"]["code"] for n in got["nearestFacilities"]] == [
-        f"synth-crowd-00{n}" for n in range(1, 6)]
+    served = synthetic_server.app.state.graphql.served
+    for first, executor_steps in ((1, 3), (5, 2)):
+        before, by_executor = synthetic_server.statements, served["executor"]
+        got = synthetic_server.data(query, {"lat": lat, "lon": lon, "first": first})
+        assert served["executor"] == by_executor + 1
+        assert synthetic_server.statements - before == 1 + executor_steps
+        assert [n["facility"]["code"] for n in got["nearestFacilities"]] == [
+            f"synth-crowd-00{n}" for n in range(1, first + 1)]
 
 
 def test_a_clear_answer_takes_one_query(server: LiveServer) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from psycopg import sql
@@ -260,68 +260,78 @@ def _prefixed(text: str, prefix: str) -> str:
     return _PLACEHOLDER.sub(lambda m: f"%({prefix}{m.group(1)})s", text)
 
 
-def _condition(flt: FacilityFilter | None) -> tuple[str, dict[str, Any]]:
-    condition, params = where(flt)
-    return condition.as_string(), params
+def _shape(flt: FacilityFilter | None) -> tuple[str, ...] | None:
+    """Which filter fields are set: the condition's text depends on nothing else."""
+    if flt is None:
+        return None
+    return tuple(f.name for f in fields(flt) if getattr(flt, f.name) is not None)
 
 
-def root_sql(root: Root, index: int) -> tuple[str, str, dict[str, Any]]:
-    """The CTEs (may be empty), the one-row subquery and the parameters of one root field,
-    its placeholders prefixed by its position."""
-    prefix = f"r{index}_"
+def _root_params(root: Root) -> dict[str, Any]:
     args = dict(root.arguments)
+    params = where(root.filter)[1] if root.filter is not None else {}
+    if root.kind == "nearestFacilities":
+        args["candidates"] = 2 * args["first"] + 10
+    return params | args
+
+
+def _root_text(root: Root, prefix: str) -> tuple[str, str]:
+    """The CTEs (may be empty) and the one-row subquery of one root field."""
+    condition = where(root.filter)[0].as_string()
     ctes = ""
     if root.kind == "hubVersion":
-        body, params = "SELECT to_json(%(version)s::text) AS value, true AS exact", args
+        body = "SELECT to_json(%(version)s::text) AS value, true AS exact"
     elif root.kind == "nearestFacilities":
-        condition, params = _condition(root.filter)
-        first = args["first"]
-        params |= {"lat": args["lat"], "lon": args["lon"], "first": first,
-                   "max_distance": args["max_distance"], "candidates": 2 * first + 10}
         ctes = _NEAREST_CTES.format(condition=condition, p=prefix)
         body = _NEAREST.format(nearby=_nearby_sql(root.picks), p=prefix)
     elif root.kind == "facilities":
-        condition, params = _condition(root.filter)
-        params |= {"first": args["first"], "after": args["after"]}
         ctes = _PAGE_CTES.format(condition=condition, p=prefix)
         body = (f"SELECT {_connection_sql(root.picks, prefix)} AS value, true AS exact"
                 f" FROM {prefix}pg pg")
     elif root.kind == "facilitiesServing":
-        condition, params = _condition(root.filter)
-        params |= {"lat": args["lat"], "lon": args["lon"]}
         body = _SERVING.format(facility=object_sql("Facility", root.picks, "f"),
                                condition=condition)
     elif root.kind == "facility":
-        template = _BY_ID if "id" in args else _BY_CODE
-        body, params = template.format(facility=object_sql("Facility", root.picks, "f")), args
+        template = _BY_ID if "id" in root.arguments else _BY_CODE
+        body = template.format(facility=object_sql("Facility", root.picks, "f"))
     else:
         raise Unsupported(root.kind)
-    return (_prefixed(ctes, prefix), _prefixed(body, prefix),
-            {prefix + key: value for key, value in params.items()})
+    return _prefixed(ctes, prefix), _prefixed(body, prefix)
 
 
-def statement(roots: tuple[Root, ...]) -> tuple[str, dict[str, Any]]:
-    """The one statement answering every root field: ``{"data": {...}}`` as text, and
-    whether every part of it is exact."""
+def _text(roots: tuple[Root, ...]) -> str:
     ctes: list[str] = []
     froms: list[str] = []
     keys: list[str] = []
     exact: list[str] = []
-    params: dict[str, Any] = {}
     for index, root in enumerate(roots):
-        root_ctes, body, root_params = root_sql(root, index)
+        root_ctes, body = _root_text(root, f"r{index}_")
         if root_ctes.strip():
             ctes.append(root_ctes.strip())
         froms.append(f"({body}) r{index}")
         keys.append(f"'{root.key}', r{index}.value")
         exact.append(f"r{index}.exact")
-        params |= root_params
     if len(keys) > MAX_KEYS:
         raise Unsupported(f"{len(keys)} root fields")
     with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
-    text = (f"{with_clause}SELECT json_build_object('data', json_build_object("
+    return (f"{with_clause}SELECT json_build_object('data', json_build_object("
             f"{', '.join(keys)}))::text AS body, ({' AND '.join(exact)}) IS TRUE AS exact"
             f" FROM {', '.join(froms)}")
+
+
+def statement(roots: tuple[Root, ...], texts: dict[Any, str]) -> tuple[str, dict[str, Any]]:
+    """The one statement answering every root field (``{"data": {...}}`` as text, and
+    whether every part of it is exact) and its parameters. The text depends only on the
+    roots' picks, which arguments they have and which filter fields are set, and is kept in
+    ``texts`` (the operation's own) under those."""
+    key = tuple((r.key, r.kind, r.picks, tuple(r.arguments), _shape(r.filter)) for r in roots)
+    text = texts.get(key)
+    if text is None:
+        text = texts[key] = _text(roots)
+    params: dict[str, Any] = {}
+    for index, root in enumerate(roots):
+        prefix = f"r{index}_"
+        params.update((prefix + name, value) for name, value in _root_params(root).items())
     return text, params
 
 
