@@ -106,10 +106,12 @@ def serve(
         with tempfile.TemporaryDirectory(prefix="hub-metrics-") as metrics_dir:
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
             uvicorn.run("hub.api.app:app_from_environment", factory=True, workers=workers,
-                        host=listen_host, port=listen_port, log_level="warning")
+                        host=listen_host, port=listen_port, log_level="warning",
+                        access_log=False)
         return
+    # No access log: /metrics counts requests; a log line each is CPU on the hot path.
     uvicorn.run(create_app(url, settings), host=listen_host, port=listen_port,
-                log_level="warning")
+                log_level="warning", access_log=False)
 
 
 def _track(items: Iterable[T], description: str, total: int | None = None) -> Iterable[T]:

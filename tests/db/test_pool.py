@@ -73,6 +73,32 @@ def test_connections_the_server_ended_are_replaced_before_a_request_sees_them(
     _run(database_url, body, min_size=2, max_size=2)
 
 
+def test_a_healthy_connection_is_lent_without_a_round_trip(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check on checkout reads the socket; the round trip is made only for a
+    connection whose socket has something to say (the server ended it)."""
+    from psycopg_pool import AsyncConnectionPool
+
+    round_trips: list[object] = []
+    original = AsyncConnectionPool.check_connection
+
+    async def counted(conn: psycopg.AsyncConnection[object]) -> None:
+        round_trips.append(conn)
+        await original(conn)
+
+    monkeypatch.setattr(AsyncConnectionPool, "check_connection", counted)
+
+    async def body(db: Database) -> None:
+        for _ in range(5):
+            assert await db.fetch_one("SELECT 1 AS one") == {"one": 1}
+        assert round_trips == []
+        _terminate(database_url, await _backend_pids(db, 1))
+        assert await db.fetch_one("SELECT 1 AS one") == {"one": 1}
+        assert len(round_trips) == 1  # the ended one, found out and replaced
+
+    _run(database_url, body)
+
+
 def test_a_connection_ended_mid_statement_is_unavailable(database_url: str) -> None:
     async def body(db: Database) -> None:
         [pid] = await _backend_pids(db, 1)

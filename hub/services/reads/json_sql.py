@@ -240,7 +240,7 @@ _BY_CODE = ("SELECT (SELECT {facility} FROM facility f WHERE f.code = %(code)s"
             " AND f.archived_at IS NULL) AS value, true AS exact")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Root:
     """One root field to answer: what it is (``kind``), its picks, and its checked
     arguments (a point as lat/lon, ``first``, a filter, ...)."""
@@ -323,8 +323,9 @@ def statement(roots: tuple[Root, ...], texts: dict[Any, str]) -> tuple[str, dict
     """The one statement answering every root field (``{"data": {...}}`` as text, and
     whether every part of it is exact) and its parameters. The text depends only on the
     roots' picks, which arguments they have and which filter fields are set, and is kept in
-    ``texts`` (the operation's own) under those."""
-    key = tuple((r.key, r.kind, r.picks, tuple(r.arguments), _shape(r.filter)) for r in roots)
+    ``texts`` (the operation's own: its roots and picks are always the same) under the
+    latter two."""
+    key = tuple((tuple(r.arguments), _shape(r.filter)) for r in roots)
     text = texts.get(key)
     if text is None:
         text = texts[key] = _text(roots)
