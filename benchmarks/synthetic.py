@@ -14,12 +14,12 @@ from hub.config import get_settings
 DATABASE = "hub_synthetic"
 
 
-def synthetic_url(count: int) -> str:
-    """The URL of ``hub_synthetic`` beside the hub's database, holding exactly ``count``
-    synthetic facilities and no real ones (made, deterministically, when it holds another
-    number). The hub serves them when HUB_DATABASE_URL is this URL."""
+def synthetic_url(count: int, database: str = DATABASE) -> str:
+    """The URL of ``database`` (``hub_synthetic`` by default) beside the hub's database,
+    holding exactly ``count`` synthetic facilities and no real ones (made, deterministically,
+    when it holds another number). The hub serves them when HUB_DATABASE_URL is this URL."""
     base = localdb.database_url(get_settings(), report=lambda _: None)
-    url = make_url(base).set(database=DATABASE).render_as_string(hide_password=False)
+    url = make_url(base).set(database=database).render_as_string(hide_password=False)
     try:
         with psycopg.connect(url) as conn:
             row = conn.execute("SELECT count(*) FILTER (WHERE synthetic),"
@@ -28,11 +28,11 @@ def synthetic_url(count: int) -> str:
     except psycopg.Error:
         have, real = None, 0
     if real:
-        raise SystemExit(f"{DATABASE} holds {real} real facilities (a hub served it before"
+        raise SystemExit(f"{database} holds {real} real facilities (a hub served it before"
                          f" synthetic databases were kept apart): drop it (DROP DATABASE"
-                         f" {DATABASE}) and run again")
+                         f" {database}) and run again")
     if have != count:
         print(f"making {count:,} synthetic facilities (hub dev synth) ...", flush=True)
         subprocess.run([sys.executable, "-m", "hub", "dev", "synth", "--count", str(count),
-                        "--database", DATABASE], check=True, stdout=subprocess.DEVNULL)
+                        "--database", database], check=True, stdout=subprocess.DEVNULL)
     return url

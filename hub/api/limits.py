@@ -27,6 +27,11 @@ async def send_error(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _too_large(limit: int) -> bytes:
+    return error_body(f"The request body is over the limit of {limit} bytes.",
+                      "BAD_USER_INPUT", limit=limit)
+
+
 class BodyLimit:
     """HTTP 413 with a BAD_USER_INPUT error for a body over ``max_bytes``; a file upload
     (multipart/form-data: importFacilities) may be as large as ``upload_max_bytes``."""
@@ -44,8 +49,6 @@ class BodyLimit:
         headers = dict(scope.get("headers", ()))
         upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
         limit = self.upload_max_bytes if upload else self.max_bytes
-        too_large = error_body(f"The request body is over the limit of {limit} "
-                               "bytes.", "BAD_USER_INPUT", limit=limit)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -55,7 +58,7 @@ class BodyLimit:
                         "The Content-Length header is not a number.", "BAD_USER_INPUT"))
                     return
                 if declared > limit:
-                    await send_error(send, 413, too_large)
+                    await send_error(send, 413, _too_large(limit))
                     return
         received = 0
         started = False
@@ -79,4 +82,4 @@ class BodyLimit:
         except _TooLarge:
             if started:  # pragma: no cover - the app answers only after reading the body
                 raise
-            await send_error(send, 413, too_large)
+            await send_error(send, 413, _too_large(limit))

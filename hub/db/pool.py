@@ -73,7 +73,9 @@ class Database:
             kwargs={
                 "autocommit": True,
                 "row_factory": dict_row,
-                "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+                # No JIT: the request path's statements are short, and a cost estimate over
+                # its threshold (a scan it misjudges) would spend 100 ms compiling them.
+                "options": f"-c statement_timeout={int(statement_timeout_ms)} -c jit=off",
                 "application_name": application_name(),
                 "connect_timeout": connect_timeout_s,
                 # Server-side prepared statements for repeated queries (the hot path).

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib.metadata import version
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
@@ -34,10 +34,22 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
     get_operation_ast,
+    is_non_null_type,
     specified_rules,
     validate,
 )
-from graphql.execution.values import get_variable_values
+from graphql.execution.get_variable_signature import (
+    GraphQLVariableSignature,
+    get_variable_signature,
+)
+from graphql.execution.values import (
+    VariableValues,
+    VariableValueSource,
+    get_variable_values,
+    input_is_nested_too_deeply,
+)
+from graphql.pyutils import Undefined
+from graphql.utilities import coerce_input_value
 
 from hub.config import Settings
 from hub.domain.errors import InputError
@@ -83,6 +95,8 @@ class Plan:
     passed: set[tuple[Any, ...]] = field(default_factory=set)
     #: Its statements' texts (hub.services.reads.json_sql.statement).
     texts: dict[Any, str] = field(default_factory=dict)
+    #: Its variables' types, when none has a default (None: graphql-core coerces them).
+    signatures: tuple[GraphQLVariableSignature, ...] | None = None
 
 
 class _NotPlanned(Exception):
@@ -180,7 +194,40 @@ def plan(schema: GraphQLSchema, query: str, operation_name: str | None, max_toke
             roots.append(RootField(key, name, nodes[0], definition, picks))
     except _NotPlanned:
         return None
-    return Plan(document, operation, fragments, tuple(roots))
+    signatures = tuple(get_variable_signature(schema, node)
+                       for node in operation.variable_definitions or ())
+    simple = all(isinstance(sig, GraphQLVariableSignature) and sig.default is None
+                 for sig in signatures)
+    return Plan(document, operation, fragments, tuple(roots),
+                signatures=cast(tuple[GraphQLVariableSignature, ...], signatures)
+                if simple else None)
+
+
+def _coerced(schema: GraphQLSchema, planned: Plan, inputs: dict[str, Any]
+             ) -> VariableValues | None:
+    """The variables' values as graphql-core's get_variable_values makes them, without
+    building their types again each time; None when any is refused (the executor says
+    why)."""
+    if planned.signatures is None:
+        found = get_variable_values(schema, planned.operation.variable_definitions or (),
+                                    inputs)
+        return None if isinstance(found, list) else found
+    sources: dict[str, VariableValueSource] = {}
+    coerced: dict[str, Any] = {}
+    for signature in planned.signatures:
+        value = inputs.get(signature.name, Undefined)
+        sources[signature.name] = VariableValueSource(signature, value)
+        if value is Undefined:
+            if is_non_null_type(signature.type):
+                return None
+            continue  # left out, and no default: absent
+        if input_is_nested_too_deeply(value, signature.type):
+            return None
+        result = coerce_input_value(value, signature.type)
+        if result is Undefined:
+            return None
+        coerced[signature.name] = result
+    return VariableValues(sources, coerced)
 
 
 def _filter(value: dict[str, Any] | None) -> FacilityFilter | None:
@@ -248,9 +295,8 @@ def prepare(settings: Settings, schema: GraphQLSchema, planned: Plan,
     """The statement answering one request of a planned operation, or None when the
     executor must answer it (a refused variable, argument or limit: the executor gives the
     same refusal in the usual shape)."""
-    coerced = get_variable_values(schema, planned.operation.variable_definitions or (),
-                                  variables or {})
-    if isinstance(coerced, list):
+    coerced = _coerced(schema, planned, variables or {})
+    if coerced is None:
         return None
     try:
         arguments = [checked_arguments(settings, schema, coerced, root.node, root.definition,

@@ -94,3 +94,41 @@ def test_the_statement_takes_the_variables_as_parameters() -> None:
     assert one[1]["r0_lat"] == 43.0 and two[1]["r0_lon"] == 140.5
     assert one[1]["r0_categories"] == ["PARK"] and one[1]["r0_first"] == 10
     assert "json_build_object" in one[0] and "%(r0_lat)s" in one[0]
+
+
+@pytest.mark.parametrize("variables", [
+    {"near": {"lat": 43, "lon": 141}, "n": 3, "filter": {"categories": ["PARK"], "text": "x"}},
+    {"near": {"lat": 43.5, "lon": 141.25}},
+    {"near": {"lat": 43, "lon": 141}, "n": None, "filter": None},
+    {"near": {"lat": "43", "lon": 141}},                   # refused
+    {"near": {"lat": 43, "lon": 141}, "n": 2.5},            # refused
+    {"n": 3},                                              # a required one missing
+    {"near": {"lat": 43, "lon": 141, "alt": 3}},            # an unknown field
+])
+def test_variables_are_coerced_as_graphql_core_coerces_them(
+        variables: dict[str, object]) -> None:
+    from graphql.execution.values import get_variable_values
+
+    from hub.graphql.compiled import _coerced
+
+    query = ("query ($near: GeoPointInput!, $n: Int, $filter: FacilityFilter) { "
+             "nearestFacilities(near: $near, first: $n, filter: $filter) { distanceMeters } }")
+    planned = plan(GRAPHQL, query, None, 5000)
+    assert planned is not None and planned.signatures is not None
+    expected = get_variable_values(GRAPHQL, planned.operation.variable_definitions or (),
+                                   variables)
+    got = _coerced(GRAPHQL, planned, variables)
+    if isinstance(expected, list):
+        assert got is None
+    else:
+        assert got is not None and got.coerced == expected.coerced
+        assert got.sources.keys() == expected.sources.keys()
+
+
+def test_a_variable_with_a_default_is_coerced_by_graphql_core() -> None:
+    query = ("query ($n: Int = 3) { nearestFacilities(near: {lat: 43, lon: 141}, first: $n) "
+             "{ distanceMeters } }")
+    planned = plan(GRAPHQL, query, None, 5000)
+    assert planned is not None and planned.signatures is None
+    prepared = prepare(Settings(), GRAPHQL, planned, {})
+    assert prepared is not None and prepared.params["r0_first"] == 3

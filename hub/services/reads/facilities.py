@@ -298,7 +298,8 @@ WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS g)
 SELECT {columns}
 FROM facility f, q
 WHERE {condition} AND f.id IN (
-    SELECT p.facility_id FROM facility_area_part p WHERE ST_Intersects(p.geom, q.g))
+    -- q joined here, not referred to from outside: else the planner scans every facility
+    SELECT p.facility_id FROM facility_area_part p, q WHERE ST_Intersects(p.geom, q.g))
 ORDER BY CASE WHEN f.location IS NULL THEN NULL
               ELSE ST_Distance(f.location::geography, q.g::geography) END NULLS LAST, f.code
 """
