@@ -26,8 +26,10 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
@@ -68,6 +70,10 @@ from hub.services.reads.json_sql import Pick, Root, Unsupported, statement, supp
 #: The root fields the compiled path answers, and the type each returns (unwrapped).
 ROOT_FIELDS = {"nearestFacilities", "facility", "facilities", "facilitiesServing",
                "hubVersion"}
+
+
+#: A root __typename's definition (not among the Query type's fields).
+TYPENAME_FIELD = GraphQLField(GraphQLNonNull(GraphQLString))
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,9 @@ def plan(schema: GraphQLSchema, query: str, operation_name: str | None, max_toke
     try:
         for key, nodes in planner.fields(operation.selection_set, query_type).items():
             name = nodes[0].name.value
+            if name == "__typename":
+                roots.append(RootField(key, name, nodes[0], TYPENAME_FIELD, ()))
+                continue
             if name not in ROOT_FIELDS:
                 return None
             definition = query_type.fields[name]
@@ -254,6 +263,8 @@ def _root(rf: RootField, args: dict[str, Any]) -> Root:
     """The root field with its arguments checked as its resolver checks them (InputError
     when they are refused)."""
     name = rf.name
+    if name == "__typename":
+        return Root(rf.key, name, rf.picks)
     if name == "hubVersion":
         return Root(rf.key, name, rf.picks, {"version": version("hub")})
     if name == "facility":

@@ -131,3 +131,20 @@ def test_a_fault_of_the_database_is_unavailable_as_on_the_executor() -> None:
     assert response.status_code == 503 and response.headers["retry-after"] == "7"
     assert response.headers.get_list("content-length") == [str(len(response.content))]
     assert response.json()["errors"][0]["extensions"] == {"code": "UNAVAILABLE"}
+
+
+def test_floats_stay_floats_and_a_root_typename_is_compiled(server: LiveServer,
+                                                            executor_only: LiveServer) -> None:
+    """A whole-number Float (a distance of 0 at a facility's own point) is written 0.0 as
+    the executor writes it, not 0, which a client's JSON reader would take for an int."""
+    place = server.data('{ facility(code: "sapporo-consumer-centre") { location { lat lon } } }')
+    near = place["facility"]["location"]
+    query = ("query ($near: GeoPointInput!) { __typename nearestFacilities(near: $near, first: 1)"
+             " { distanceMeters facility { code location { lat lon } } } }")
+    answer, path = both(server, executor_only, query, {"near": near})
+    assert path == "compiled" and answer["data"]["__typename"] == "Query"
+    [found] = answer["data"]["nearestFacilities"]
+    assert found["distanceMeters"] == 0 and isinstance(found["distanceMeters"], float)
+    whole = server.graphql("{ nearestFacilities(near: {lat: 43, lon: 141}, first: 1) "
+                           "{ distanceMeters } }")
+    assert isinstance(whole["data"]["nearestFacilities"][0]["distanceMeters"], float)

@@ -139,11 +139,17 @@ def _pairs(pairs: list[tuple[str, Any]]) -> Any:
     return {"__keys__": [k for k, _ in pairs], **dict(pairs)}
 
 
+def _float(text: str) -> tuple[str, float]:
+    """A JSON number with a fraction or exponent, told apart from an integer: a client's
+    reader gives 0.0 and 0 different types."""
+    return ("float", float(text))
+
+
 def _answer(response: httpx.Response) -> dict[str, Any]:
     """What a client sees: the status, the data with the order of its keys (recorded under
-    "__keys__"), the errors without the request id (random), in a stable order (GraphQL
-    leaves the order of errors open)."""
-    body = json.loads(response.content, object_pairs_hook=_pairs)
+    "__keys__") and its numbers' kinds (0 is not 0.0), the errors without the request id
+    (random), in a stable order (GraphQL leaves the order of errors open)."""
+    body = json.loads(response.content, object_pairs_hook=_pairs, parse_float=_float)
     errors = []
     for error in body.get("errors") or []:
         error = {k: v for k, v in error.items() if k != "__keys__"}

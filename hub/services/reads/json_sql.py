@@ -49,6 +49,13 @@ class Unsupported(Exception):
 _ISO_TIME = ("to_char({0}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({0}, 'US') = "
              "'000000' THEN '' ELSE '.' || to_char({0}, 'US') END || to_char({0}, 'TZH:TZM')")
 
+# A Float as Python's json writes it: a whole number with ".0" (PostgreSQL writes 0 for a
+# float8 0, which a client's JSON reader may take for an integer).
+def _float(expression: str) -> str:
+    return (f"CASE WHEN {expression} = trunc({expression}) AND abs({expression}) < 1e15"
+            f" THEN ({expression}::text || '.0')::json ELSE to_json({expression}) END")
+
+
 #: Scalar fields: the SQL of each over the object's alias ``{t}``.
 SCALARS: dict[str, dict[str, str]] = {
     "Facility": {
@@ -61,7 +68,7 @@ SCALARS: dict[str, dict[str, str]] = {
         "building": "{t}.building", "postalCode": "{t}.postal_code", "phone": "{t}.phone",
         "hours": "{t}.hours", "closedDays": "{t}.closed_days", "url": "{t}.url",
     },
-    "GeoPoint": {"lat": "ST_Y({t})", "lon": "ST_X({t})"},
+    "GeoPoint": {"lat": _float("ST_Y({t})"), "lon": _float("ST_X({t})")},
     "Operator": {"id": "{t}.id::text", "name": "{t}.name", "level": "{t}.level"},
     "Municipality": {
         "code": "{t}.code", "nameJa": "{t}.name_ja", "nameKana": "{t}.name_kana",
@@ -133,7 +140,7 @@ def object_sql(type_name: str, picks: tuple[Pick, ...], alias: str) -> str:
 
 #: Fields of the objects that hold facilities, over the row of the list they come from.
 _WRAPPERS: dict[str, dict[str, str]] = {
-    "NearbyFacility": {"distanceMeters": "b.distance", "facility": ""},
+    "NearbyFacility": {"distanceMeters": _float("b.distance"), "facility": ""},
     "FacilityConnection": {"edges": "", "pageInfo": "", "totalCount": "pg.total"},
     "FacilityEdge": {"cursor": "", "node": ""},
     "PageInfo": {"hasNextPage": "pg.has_next", "endCursor": ""},
@@ -281,6 +288,8 @@ def _root_text(root: Root, prefix: str) -> tuple[str, str]:
     ctes = ""
     if root.kind == "hubVersion":
         body = "SELECT to_json(%(version)s::text) AS value, true AS exact"
+    elif root.kind == "__typename":
+        body = "SELECT to_json('Query'::text) AS value, true AS exact"
     elif root.kind == "nearestFacilities":
         ctes = _NEAREST_CTES.format(condition=condition, p=prefix)
         body = _NEAREST.format(nearby=_nearby_sql(root.picks), p=prefix)
