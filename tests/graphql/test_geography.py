@@ -183,17 +183,18 @@ def test_a_crowd_at_one_point_is_ordered_by_code_beyond_the_first_candidates(
     """Beside a crowd of 150 at one distance: for the nearest 5, the 20 first candidates are
     all of the crowd and cannot decide, the 200 of the second query can. For the nearest 1,
     neither 12 nor 120 candidates can, and the third query measures the crowd whole. The
-    smallest codes win either way. The compiled path (hub.graphql.compiled) sends its one
-    statement first, which cannot decide either, and leaves the point to the executor."""
+    smallest codes win either way. The compiled path (hub.graphql.compiled) takes the same
+    first two steps in its own statement; the third it leaves to the executor, which takes
+    all three again."""
     lat, lon = crowd[0] + 0.01, crowd[1]
     query = ("query ($lat: Float!, $lon: Float!, $first: Int) { nearestFacilities("
              "near: {lat: $lat, lon: $lon}, first: $first) { facility { code } } }")
     served = synthetic_server.app.state.graphql.served
-    for first, executor_steps in ((1, 3), (5, 2)):
-        before, by_executor = synthetic_server.statements, served["executor"]
+    for first, path, statements in ((1, "executor", 2 + 3), (5, "compiled", 2)):
+        before, by_path = synthetic_server.statements, served[path]
         got = synthetic_server.data(query, {"lat": lat, "lon": lon, "first": first})
-        assert served["executor"] == by_executor + 1
-        assert synthetic_server.statements - before == 1 + executor_steps
+        assert served[path] == by_path + 1
+        assert synthetic_server.statements - before == statements
         assert [n["facility"]["code"] for n in got["nearestFacilities"]] == [
             f"synth-crowd-00{n}" for n in range(1, first + 1)]
 

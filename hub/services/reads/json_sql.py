@@ -346,7 +346,15 @@ def statement(roots: tuple[Root, ...], texts: dict[Any, str]) -> tuple[str, dict
 
 
 async def run(db: Database, text: str, params: dict[str, Any]) -> tuple[str, bool]:
-    """The answer's JSON text and whether it is exact (else the caller asks Strawberry)."""
+    """The answer's JSON text and whether it is exact (else the caller asks Strawberry).
+    A nearest search its candidates cannot decide is asked again with ten times as many,
+    as hub.services.reads.facilities.nearest does; its third step (everything within the
+    reach, for a crowd at one distance) is left to the executor."""
     row = await db.fetch_one(text, params, row=tuple_row)
     assert row is not None  # the statement always gives one row
+    if not row[1] and any(name.endswith("_candidates") for name in params):
+        wider = {name: 20 * params[name.removesuffix("candidates") + "first"] + 100
+                 if name.endswith("_candidates") else value for name, value in params.items()}
+        row = await db.fetch_one(text, wider, row=tuple_row)
+        assert row is not None
     return row[0], bool(row[1])
