@@ -67,10 +67,13 @@ from hub.graphql.errors import TooComplex
 from hub.graphql.limits import check_operation, checked_arguments, parse_query
 from hub.services.reads.json_sql import Pick, Root, Unsupported, statement, supports
 
-#: The root fields the compiled path answers, and the type each returns (unwrapped).
+#: The root fields the compiled path answers (and a root __typename).
 ROOT_FIELDS = {"nearestFacilities", "facility", "facilities", "facilitiesServing",
                "hubVersion"}
 
+
+#: Most page sizes and statement texts a plan keeps (each set is cleared when full).
+REMEMBERED = 64
 
 #: A root __typename's definition (not among the Query type's fields).
 TYPENAME_FIELD = GraphQLField(GraphQLNonNull(GraphQLString))
@@ -316,9 +319,13 @@ def prepare(settings: Settings, schema: GraphQLSchema, planned: Plan,
         if sizes not in planned.passed:
             check_operation(settings, schema, planned.document, planned.operation,
                             planned.fragments, coerced)
+            if len(planned.passed) >= REMEMBERED:
+                planned.passed.clear()  # bounded: a client may vary the sizes at will
             planned.passed.add(sizes)
         roots = tuple(_root(root, args) for root, args in zip(planned.roots, arguments,
                                                               strict=True))
+        if len(planned.texts) >= REMEMBERED:
+            planned.texts.clear()  # bounded: filter shapes vary with the variables
         text, params = statement(roots, planned.texts)
     except (InputError, TooComplex, GraphQLError, ValueError, Unsupported):
         return None

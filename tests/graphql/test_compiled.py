@@ -132,3 +132,23 @@ def test_a_variable_with_a_default_is_coerced_by_graphql_core() -> None:
     assert planned is not None and planned.signatures is None
     prepared = prepare(Settings(), GRAPHQL, planned, {})
     assert prepared is not None and prepared.params["r0_first"] == 3
+
+
+def test_what_a_plan_remembers_is_bounded() -> None:
+    """Page sizes and filter shapes come from the client: a plan keeps at most REMEMBERED
+    of each, however many a client sends."""
+    from hub.graphql.compiled import REMEMBERED
+
+    settings = Settings()
+    query = ("query ($n: Int, $f: FacilityFilter) { nearestFacilities(near: {lat: 43, "
+             "lon: 141}, first: $n, filter: $f) { distanceMeters } }")
+    planned = plan(GRAPHQL, query, None, settings.max_tokens)
+    assert planned is not None
+    fields = ["text", "subprefecture", "withinBbox", "categories", "operatorLevels"]
+    for n in range(1, 101):
+        shape = {name: value for i, (name, value) in enumerate(zip(fields, (
+            "x", "石狩振興局", [141, 43, 142, 44], ["PARK"], ["CITY"]), strict=True))
+            if n >> i & 1}
+        assert prepare(settings, GRAPHQL, planned, {"n": n, "f": shape}) is not None
+        assert len(planned.passed) <= REMEMBERED and len(planned.texts) <= REMEMBERED
+    assert len(planned.passed) > 1 and len(planned.texts) > 1
