@@ -25,7 +25,6 @@ from hub.config import Settings
 from hub.domain.errors import InputError
 from hub.graphql.compiled import Plans, prepare
 from hub.services.persisted_queries import PersistedQueries
-from hub.services.reads import json_sql
 from hub.services.reads.provider import Reads
 
 
@@ -70,7 +69,7 @@ class FastPath:
             async with asyncio.timeout(self.settings.request_timeout_ms / 1000):
                 for flt in prepared.filters:
                     await reads.check_references(flt, "filter")
-                body, exact = await json_sql.run(reads.db, prepared.text, prepared.params)
+                body, exact = await reads.json_answer(prepared.text, prepared.params)
         except InputError:
             return None
         except TimeoutError:

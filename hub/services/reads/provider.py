@@ -25,6 +25,7 @@ from hub.services.reads import (
     exports,
     facilities,
     history,
+    json_sql,
     municipalities,
     tiles,
     tokens,
@@ -75,6 +76,11 @@ class Reads:
     async def serving(self, lat: float, lon: float, flt: FacilityFilter | None
                       ) -> list[FacilityRow]:
         return await facilities.serving(self.db, lat, lon, flt)
+
+    async def json_answer(self, text: str, params: dict[str, Any]) -> tuple[str, bool]:
+        """The compiled path's statement (hub.services.reads.json_sql): its JSON and
+        whether it is exact."""
+        return await json_sql.run(self.db, text, params)
 
     async def facility_by_code(self, code: str) -> FacilityRow | None:
         return await facilities.by_code(self.db, code)
